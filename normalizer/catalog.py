@@ -1,0 +1,228 @@
+"""Canonical-query catalog: load ``**/*.yaml``, validate, report every problem as ``file:line``.
+
+A catalog file holds one locale::
+
+    locale: zh-CN
+    queries:
+      - id: weather.today          # unique within the locale: [a-z0-9_.-]+
+        text: 今天的天气怎么样      # the standard phrasing Normalize returns
+        variants: [今天天气如何]     # optional: other phrasings of the same request
+
+YAML is read as a node tree (not plain dicts) so that each problem can name the
+line it stands on. All problems are collected before raising ``CatalogError``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from normalizer.errors import CatalogError
+from normalizer.matching.surface import surface_key
+
+__all__ = ["CanonicalQuery", "Catalog", "canonical_locale", "iter_texts", "load_catalog"]
+
+ID_PATTERN = re.compile(r"^[a-z0-9_.-]+$")
+LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+FILE_KEYS = ("locale", "queries")
+QUERY_KEYS = ("id", "text", "variants")
+
+
+@dataclass(frozen=True)
+class CanonicalQuery:
+    """One standard phrasing and the other phrasings of the same request."""
+
+    id: str
+    text: str
+    variants: tuple[str, ...]
+    source: str  # "file:line" of the entry, for messages
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """Every text indexed for this query: the canonical text first."""
+        return (self.text, *self.variants)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Canonical queries per locale, in file order."""
+
+    locales: dict[str, tuple[CanonicalQuery, ...]]
+
+    def __len__(self) -> int:
+        return sum(len(queries) for queries in self.locales.values())
+
+
+def canonical_locale(tag: str) -> str:
+    """BCP-47 case conventions: ``zh_cn`` -> ``zh-CN``, ``EN-us`` -> ``en-US``."""
+    parts = tag.replace("_", "-").split("-")
+    out = [parts[0].lower()]
+    for part in parts[1:]:
+        if len(part) == 2:
+            out.append(part.upper())
+        elif len(part) == 4:
+            out.append(part.title())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
+class _FileReader:
+    """Reads one YAML file into queries, appending problems instead of raising."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+
+    def where(self, node: Node) -> str:
+        return f"{self.path}:{node.start_mark.line + 1}"
+
+    def problem(self, node: Node, message: str) -> None:
+        self.problems.append(f"{self.where(node)}: {message}")
+
+    def string(self, node: Node, what: str) -> str | None:
+        if not isinstance(node, ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+            self.problem(node, f"{what} must be a string")
+            return None
+        value = str(node.value).strip()
+        if not value:
+            self.problem(node, f"{what} is empty; write the text or remove the entry")
+            return None
+        return value
+
+    def mapping(self, node: Node, allowed: tuple[str, ...], what: str) -> dict[str, Node] | None:
+        if not isinstance(node, MappingNode):
+            self.problem(node, f"{what} must be a mapping with keys {', '.join(allowed)}")
+            return None
+        out: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key not in allowed:
+                self.problem(key_node, f"unknown key {key!r} in {what}; "
+                                       f"allowed keys: {', '.join(allowed)}")
+            elif key in out:
+                self.problem(key_node, f"key {key!r} appears twice in {what}")
+            else:
+                out[key] = value_node
+        return out
+
+    def read(self) -> tuple[str, list[CanonicalQuery]] | None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problems.append(f"{self.path}:1: cannot read the file: {exc}")
+            return None
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            reason = getattr(exc, "problem", None) or str(exc)
+            self.problems.append(f"{self.path}:{line}: invalid YAML: {reason}")
+            return None
+        if root is None:
+            self.problems.append(f"{self.path}:1: the file is empty; "
+                                 "it needs 'locale:' and 'queries:'")
+            return None
+        top = self.mapping(root, FILE_KEYS, "the file")
+        if top is None:
+            return None
+        for key in FILE_KEYS:
+            if key not in top:
+                self.problem(root, f"missing key {key!r}")
+        if "locale" not in top or "queries" not in top:
+            return None
+        locale = self.string(top["locale"], "locale")
+        if locale is not None and not LOCALE_PATTERN.match(locale):
+            self.problem(top["locale"], f"locale {locale!r} is not a BCP-47 tag like zh-CN")
+            locale = None
+        queries_node = top["queries"]
+        if not isinstance(queries_node, SequenceNode):
+            self.problem(queries_node, "queries must be a list of entries with id and text")
+            return None
+        queries = [q for q in (self.query(n) for n in queries_node.value) if q is not None]
+        return (canonical_locale(locale), queries) if locale is not None else None
+
+    def query(self, node: Node) -> CanonicalQuery | None:
+        entry = self.mapping(node, QUERY_KEYS, "a query")
+        if entry is None:
+            return None
+        for key in ("id", "text"):
+            if key not in entry:
+                self.problem(node, f"query is missing {key!r}")
+        qid = self.string(entry["id"], "id") if "id" in entry else None
+        if qid is not None and not ID_PATTERN.match(qid):
+            self.problem(entry["id"], f"id {qid!r} may only use a-z, 0-9, '_', '.' and '-'")
+            qid = None
+        text = self.string(entry["text"], "text") if "text" in entry else None
+        variants: list[str] = []
+        if "variants" in entry:
+            vnode = entry["variants"]
+            if not isinstance(vnode, SequenceNode):
+                self.problem(vnode, "variants must be a list of strings")
+            else:
+                for item in vnode.value:
+                    variant = self.string(item, "variant")
+                    if variant is not None:
+                        variants.append(variant)
+        if qid is None or text is None:
+            return None
+        return CanonicalQuery(qid, text, tuple(variants), self.where(node))
+
+
+def _check_locale(locale: str, queries: list[CanonicalQuery], problems: list[str]) -> None:
+    """Duplicate ids, and a text shared by two queries (it could not say which one it means)."""
+    ids: dict[str, CanonicalQuery] = {}
+    owners: dict[str, tuple[CanonicalQuery, str]] = {}
+    for query in queries:
+        if query.id in ids:
+            problems.append(f"{query.source}: duplicate id {query.id!r} in {locale}; "
+                            f"first defined at {ids[query.id].source}")
+            continue
+        ids[query.id] = query
+        for text in query.texts:
+            key = surface_key(text)
+            if not key:
+                problems.append(f"{query.source}: {text!r} has no letters or digits")
+                continue
+            owner = owners.get(key)
+            if owner is None:
+                owners[key] = (query, text)
+            elif owner[0].id != query.id:
+                problems.append(
+                    f"{query.source}: {text!r} (query {query.id!r}) is the same text as "
+                    f"{owner[1]!r} of query {owner[0].id!r} at {owner[0].source}; "
+                    "a text may belong to one query only")
+
+
+def load_catalog(root: str | Path) -> Catalog:
+    """Read and validate every ``*.yaml`` under ``root``; raise ``CatalogError`` listing all problems."""
+    base = Path(root)
+    if not base.is_dir():
+        raise CatalogError([f"{base}: not a directory; pass the folder holding the *.yaml files"])
+    files = sorted(p for p in base.rglob("*.yaml") if p.is_file())
+    if not files:
+        raise CatalogError([f"{base}: no *.yaml files found"])
+    problems: list[str] = []
+    by_locale: dict[str, list[CanonicalQuery]] = {}
+    for path in files:
+        read = _FileReader(path, problems).read()
+        if read is not None:
+            by_locale.setdefault(read[0], []).extend(read[1])
+    for locale, queries in by_locale.items():
+        _check_locale(locale, queries, problems)
+    if problems:
+        raise CatalogError(problems)
+    return Catalog({loc: tuple(qs) for loc, qs in sorted(by_locale.items())})
+
+
+def iter_texts(catalog: Catalog, locale: str) -> Iterable[tuple[CanonicalQuery, str]]:
+    """Every (query, text) pair of a locale, canonical text before its variants."""
+    for query in catalog.locales[locale]:
+        for text in query.texts:
+            yield query, text

@@ -1,0 +1,245 @@
+"""The ``normalizer`` command: wires settings, embedder, store and server; holds no logic.
+
+    normalizer index build --queries DIR --out STORE
+    normalizer serve --index STORE [--host H] [--port P] [--metrics-port M]
+    normalizer query [--server ADDR] [--locale L] TEXT
+    normalizer eval --cases FILE [--server ADDR | --index STORE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+
+from normalizer import __version__
+from normalizer._proto import normalizer_pb2 as pb
+from normalizer._proto import normalizer_pb2_grpc as pb_grpc
+from normalizer.catalog import load_catalog
+from normalizer.config import Settings, add_arguments, load_settings
+from normalizer.embedding import create_embedder
+from normalizer.errors import CatalogError, NormalizerError
+from normalizer.index.build import build_index
+from normalizer.index.store import IndexStore
+
+__all__ = ["main"]
+
+logger = logging.getLogger("normalizer")
+
+EMBEDDER_FLAGS = ("embedder", "embedder_url", "embedder_model", "embedder_api_key",
+                  "embedder_timeout", "embedder_dimensions", "text_format", "task")
+SERVER_FLAGS = ("host", "port", "metrics_port", "device", "default_locale", "min_confidence",
+                "top_k", "max_transcript_chars", "max_alternatives", "max_batch",
+                "max_inflight", "default_deadline", "reload_interval")
+DEFAULT_SERVER = "127.0.0.1:50051"
+EVAL_BATCH = 64
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(vars(args), args.config)
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+
+
+# -- index build ------------------------------------------------------------------------------
+
+async def _index_build(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _configure_logging(settings.log_level)
+    catalog = load_catalog(args.queries)
+    embedder = create_embedder(settings)
+    try:
+        version = await build_index(catalog, embedder, IndexStore(args.out),
+                                    batch_size=settings.build_batch_size,
+                                    progress=not args.quiet)
+    finally:
+        await embedder.aclose()
+    print(json.dumps({"version": version, "store": str(args.out),
+                      "locales": {loc: len(qs) for loc, qs in catalog.locales.items()}}))
+    return 0
+
+
+# -- serve ------------------------------------------------------------------------------------
+
+async def _serve(args: argparse.Namespace) -> int:
+    from prometheus_client import start_http_server
+
+    from normalizer.service.server import create_server, serve
+
+    settings = _settings(args)
+    _configure_logging(settings.log_level)
+    logger.info("normalizer %s starting with %r", __version__, settings)
+    server = create_server(settings, create_embedder(settings), IndexStore(args.index))
+    httpd, _ = start_http_server(settings.metrics_port, addr=settings.host,
+                                 registry=server.metrics.registry)
+    logger.info("metrics on http://%s:%d/metrics", settings.host, httpd.server_port)
+    try:
+        return await serve(server)
+    finally:
+        httpd.shutdown()
+
+
+# -- query ------------------------------------------------------------------------------------
+
+def _to_json(message: Any) -> dict[str, Any]:
+    return json_format.MessageToDict(message, preserving_proto_field_name=True,
+                                     always_print_fields_with_no_presence=True)
+
+
+async def _query(args: argparse.Namespace) -> int:
+    request = pb.NormalizeRequest(transcript=args.text, locale=args.locale or "",
+                                  max_candidates=args.max_candidates,
+                                  min_confidence=args.min_confidence or 0.0,
+                                  request_id=args.request_id or "")
+    async with grpc.aio.insecure_channel(args.server) as channel:
+        response = await pb_grpc.QueryNormalizerStub(channel).Normalize(
+            request, timeout=args.timeout)
+    print(json.dumps(_to_json(response), ensure_ascii=False, indent=2))
+    return 0
+
+
+# -- eval -------------------------------------------------------------------------------------
+
+async def _eval_against(address: str, args: argparse.Namespace) -> int:
+    from normalizer import evaluation
+
+    cases = [c for path in args.cases for c in evaluation.load_cases(path)]
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = pb_grpc.QueryNormalizerStub(channel)
+        info = await stub.GetIndexInfo(pb.GetIndexInfoRequest(), timeout=args.timeout)
+        responses: list[pb.NormalizeResponse] = []
+        for start in range(0, len(cases), EVAL_BATCH):
+            chunk = cases[start:start + EVAL_BATCH]
+            batch = pb.NormalizeBatchRequest(requests=[
+                evaluation.to_request(c, not args.no_alternatives) for c in chunk])
+            answer = await stub.NormalizeBatch(batch, timeout=args.timeout)
+            responses.extend(answer.responses)
+    outcomes = evaluation.replay(cases, responses)
+    report = evaluation.summarize(outcomes)
+    thresholds = {loc.locale: loc.threshold for loc in info.locales}
+    print(f"index {info.version} ({info.embedding_model}); thresholds: " + ", ".join(
+        f"{loc.locale}={loc.threshold:.3f}{'' if loc.calibrated else ' (uncalibrated)'}"
+        for loc in info.locales))
+    print(evaluation.format_report(report))
+    if args.plot:
+        evaluation.write_plot(outcomes, thresholds, args.plot)
+        print(f"threshold plot written to {args.plot}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {"index_version": info.version, "thresholds": thresholds, **report.as_dict()},
+            ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+async def _eval(args: argparse.Namespace) -> int:
+    if args.index is None:
+        return await _eval_against(args.server or DEFAULT_SERVER, args)
+    from normalizer.service.server import create_server
+
+    settings = load_settings({**vars(args), "port": 0, "host": "127.0.0.1"}, args.config)
+    _configure_logging("WARNING")
+    server = create_server(settings, create_embedder(settings), IndexStore(args.index))
+    port = await server.start()
+    try:
+        await server.ready.wait()
+        if server.fatal is not None:
+            raise server.fatal
+        return await _eval_against(f"127.0.0.1:{port}", args)
+    finally:
+        await server.stop(1.0)
+
+
+# -- parser -----------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="normalizer", description="Rewrite noisy ASR transcripts to canonical queries.")
+    parser.add_argument("--version", action="version", version=f"normalizer {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", metavar="FILE", help="YAML file of settings")
+        add_arguments(p, ("log_level",))
+
+    index = sub.add_parser("index", help="build index versions").add_subparsers(
+        dest="index_command", required=True, metavar="SUBCOMMAND")
+    build = index.add_parser("build", help="embed a catalog and publish a new index version")
+    build.add_argument("--queries", required=True, metavar="DIR",
+                       help="folder of canonical-query *.yaml files")
+    build.add_argument("--out", required=True, metavar="STORE", help="index store folder")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    with_config(build)
+    add_arguments(build, (*EMBEDDER_FLAGS, "build_batch_size"))
+    build.set_defaults(run=_index_build)
+
+    srv = sub.add_parser("serve", help="serve the store's current version over gRPC")
+    srv.add_argument("--index", required=True, metavar="STORE", help="index store folder")
+    with_config(srv)
+    add_arguments(srv, (*EMBEDDER_FLAGS, *SERVER_FLAGS))
+    srv.set_defaults(run=_serve)
+
+    query = sub.add_parser("query", help="normalize one transcript and print the answer as JSON")
+    query.add_argument("text", metavar="TEXT")
+    query.add_argument("--server", default=DEFAULT_SERVER, metavar="ADDR")
+    query.add_argument("--locale", metavar="L", help="e.g. zh-CN, en-US (default: server's)")
+    query.add_argument("--max-candidates", type=int, default=3, metavar="N")
+    query.add_argument("--min-confidence", type=float, metavar="F")
+    query.add_argument("--request-id", metavar="ID")
+    query.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS")
+    query.set_defaults(run=_query)
+
+    ev = sub.add_parser("eval", help="replay labelled cases and print quality figures")
+    ev.add_argument("--cases", required=True, action="append", metavar="FILE",
+                    help="JSON Lines cases (repeatable)")
+    ev.add_argument("--server", metavar="ADDR", help=f"server to ask (default {DEFAULT_SERVER})")
+    ev.add_argument("--index", metavar="STORE",
+                    help="instead of --server, serve this store in-process for the run")
+    ev.add_argument("--plot", default="eval-threshold.png", metavar="PNG",
+                    help="threshold plot to write (default: eval-threshold.png; '' for none)")
+    ev.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    ev.add_argument("--no-alternatives", action="store_true", help="ignore the cases' n-best")
+    ev.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    with_config(ev)
+    add_arguments(ev, (*EMBEDDER_FLAGS, "device", "min_confidence", "top_k",
+                       "default_locale"))
+    ev.set_defaults(run=_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return asyncio.run(args.run(args))
+    except CatalogError as exc:
+        print(f"catalog invalid, store left unchanged; {len(exc.problems)} problem(s):",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except NormalizerError as exc:
+        print(f"normalizer: {exc}", file=sys.stderr)
+        return 1
+    except grpc.aio.AioRpcError as exc:
+        target = getattr(args, "server", None) or DEFAULT_SERVER
+        print(f"normalizer: the server at {target} answered {exc.code().name}: {exc.details()}"
+              + ("; is 'normalizer serve' running there?"
+                 if exc.code() == grpc.StatusCode.UNAVAILABLE else ""), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

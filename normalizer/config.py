@@ -1,0 +1,195 @@
+"""One frozen settings object, read once at the edge from flags, a YAML file and the environment.
+
+Precedence, highest first: a command-line flag, a ``NORMALIZER_<NAME>`` environment
+variable, a key of the ``--config`` YAML file, the default. Every value is parsed
+and checked here, so the rest of the package trusts ``Settings``; nothing reads the
+environment at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from normalizer.errors import ConfigError
+
+__all__ = ["ENV_PREFIX", "Settings", "add_arguments", "load_settings"]
+
+ENV_PREFIX = "NORMALIZER_"
+
+DEFAULT_TASK = (
+    "Given a voice assistant user's spoken request, "
+    "retrieve the standard request with the same meaning"
+)
+
+
+def _opt(help_: str, *, choices: tuple[str, ...] = (), secret: bool = False,
+         low: float | None = None, high: float | None = None) -> dict[str, Any]:
+    return {"help": help_, "choices": choices, "secret": secret, "low": low, "high": high}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service and the CLI can be told. Field metadata drives flags and checks."""
+
+    # Embedder
+    embedder: str = field(default="local", metadata=_opt(
+        "embedding backend", choices=("local", "openai")))
+    embedder_url: str | None = field(default=None, metadata=_opt(
+        "base URL of an OpenAI-compatible embeddings server, e.g. http://127.0.0.1:30000"))
+    embedder_model: str | None = field(default=None, metadata=_opt(
+        "model name sent to the embeddings server, e.g. Qwen/Qwen3-Embedding-4B"))
+    embedder_api_key: str | None = field(default=None, metadata=_opt(
+        "bearer token for the embeddings server, if it wants one", secret=True))
+    embedder_timeout: float = field(default=2.0, metadata=_opt(
+        "seconds to wait for the embedder before falling back to the raw text",
+        low=0.001, high=600))
+    embedder_dimensions: int | None = field(default=None, metadata=_opt(
+        "keep the first N dimensions (Matryoshka) and re-normalise", low=1, high=65536))
+    text_format: str | None = field(default=None, metadata=_opt(
+        "query/document text format profile (default: the embedder's own)"))
+    task: str = field(default=DEFAULT_TASK, metadata=_opt(
+        "task description in instruction-style query formats (qwen3)"))
+    build_batch_size: int = field(default=64, metadata=_opt(
+        "texts per embedder call when building an index", low=1, high=4096))
+    # Index
+    device: str = field(default="cpu", metadata=_opt(
+        "where FAISS searches", choices=("cpu", "gpu")))
+    # Server
+    host: str = field(default="127.0.0.1", metadata=_opt("gRPC listen address"))
+    port: int = field(default=50051, metadata=_opt("gRPC port (0 picks a free one)",
+                                                   low=0, high=65535))
+    metrics_port: int = field(default=9464, metadata=_opt(
+        "Prometheus /metrics port (0 picks a free one)", low=0, high=65535))
+    default_locale: str = field(default="zh-CN", metadata=_opt(
+        "locale of requests that name none"))
+    min_confidence: float | None = field(default=None, metadata=_opt(
+        "confidence threshold (default: the index's calibrated one)", low=0.0, high=1.0))
+    top_k: int = field(default=10, metadata=_opt("index rows searched per hypothesis",
+                                                  low=1, high=1000))
+    max_transcript_chars: int = field(default=512, metadata=_opt(
+        "longest transcript accepted, in characters", low=1, high=100000))
+    max_alternatives: int = field(default=10, metadata=_opt(
+        "most n-best alternatives accepted per request", low=0, high=1000))
+    max_batch: int = field(default=128, metadata=_opt(
+        "most requests accepted in one NormalizeBatch", low=1, high=100000))
+    max_inflight: int = field(default=256, metadata=_opt(
+        "transcripts in flight before new ones get FALLBACK_OVERLOADED", low=1, high=1000000))
+    default_deadline: float = field(default=1.0, metadata=_opt(
+        "seconds a request may take when its caller sets no deadline", low=0.001, high=3600))
+    reload_interval: float = field(default=2.0, metadata=_opt(
+        "seconds between checks of the store for a new current version", low=0.05, high=3600))
+    log_level: str = field(default="INFO", metadata=_opt(
+        "log level", choices=("DEBUG", "INFO", "WARNING", "ERROR")))
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata["secret"] and value is not None:
+                value = "***"
+            parts.append(f"{f.name}={value!r}")
+        return "Settings(" + ", ".join(parts) + ")"
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _base_type(f: dataclasses.Field[Any]) -> Callable[[str], Any]:
+    text = str(f.type)
+    if "int" in text:
+        return int
+    if "float" in text:
+        return float
+    return str
+
+
+def _parse(name: str, raw: Any, origin: str) -> Any:
+    """Turn a raw value from ``origin`` into the field's type, or raise ConfigError."""
+    f = _FIELDS[name]
+    meta = f.metadata
+    optional = "None" in str(f.type)
+    if raw is None or (optional and isinstance(raw, str) and raw.strip().lower() in {"", "none"}):
+        if optional:
+            return None
+        raise ConfigError(f"{origin}: {name} needs a value")
+    kind = _base_type(f)
+    try:
+        value = kind(raw) if kind is not str else str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{origin}: {name}={raw!r} is not a valid {kind.__name__}") from exc
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{origin}: {name}={raw!r} must be a finite number")
+    if meta["choices"] and value not in meta["choices"]:
+        raise ConfigError(
+            f"{origin}: {name}={value!r} is not one of {', '.join(meta['choices'])}")
+    if meta["low"] is not None and value < meta["low"]:
+        raise ConfigError(f"{origin}: {name}={value!r} must be at least {meta['low']}")
+    if meta["high"] is not None and value > meta["high"]:
+        raise ConfigError(f"{origin}: {name}={value!r} must be at most {meta['high']}")
+    return value
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of setting: value")
+    values = {}
+    for key, value in loaded.items():
+        name = str(key).replace("-", "_")
+        if name not in _FIELDS:
+            raise ConfigError(
+                f"{path}: unknown setting {key!r}; known settings: {', '.join(sorted(_FIELDS))}")
+        values[name] = _parse(name, value, str(path))
+    return values
+
+
+def load_settings(flags: Mapping[str, Any] | None = None, config_file: str | Path | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Merge defaults < config file < environment < flags into one checked ``Settings``.
+
+    ``flags`` holds only the flags the user gave (``None`` values are ignored).
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    if config_file is not None:
+        values.update(_read_config_file(Path(config_file)))
+    for name in _FIELDS:
+        env_name = ENV_PREFIX + name.upper()
+        if env_name in environ:
+            values[name] = _parse(name, environ[env_name], f"environment {env_name}")
+    for name, value in (flags or {}).items():
+        if value is not None and name in _FIELDS:
+            values[name] = _parse(name, value, "--" + name.replace("_", "-"))
+    settings = Settings(**values)
+    if settings.embedder == "openai" and not (settings.embedder_url and settings.embedder_model):
+        raise ConfigError(
+            "--embedder openai needs --embedder-url URL and --embedder-model NAME "
+            f"(or {ENV_PREFIX}EMBEDDER_URL and {ENV_PREFIX}EMBEDDER_MODEL)")
+    return settings
+
+
+def add_arguments(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:
+    """Add a ``--flag`` for each named setting; unset flags stay ``None`` so precedence works."""
+    for name in names:
+        meta = _FIELDS[name].metadata
+        default = _FIELDS[name].default
+        shown = "***" if meta["secret"] else default
+        parser.add_argument(
+            "--" + name.replace("_", "-"), dest=name, default=None, metavar=name.upper(),
+            help=f"{meta['help']} (default: {shown}; env {ENV_PREFIX}{name.upper()})")

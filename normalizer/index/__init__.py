@@ -1,0 +1,1 @@
+"""Building, saving, loading and searching the FAISS index of canonical queries."""

@@ -1,0 +1,49 @@
+"""Embed a catalog and publish it as a new index version."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from normalizer.catalog import Catalog
+from normalizer.embedding import Embedder
+from normalizer.index.store import EmbeddingSpec, IndexStore
+
+__all__ = ["build_index", "embed_catalog"]
+
+logger = logging.getLogger(__name__)
+
+
+async def embed_catalog(catalog: Catalog, embedder: Embedder, batch_size: int,
+                        progress: bool = True) -> dict[str, np.ndarray]:
+    """Vectors of every canonical text and variant, per locale, in catalog order."""
+    total = sum(len(q.texts) for qs in catalog.locales.values() for q in qs)
+    out: dict[str, np.ndarray] = {}
+    with tqdm(total=total, unit="text", desc="embedding", disable=not progress,
+              file=sys.stderr) as bar:
+        for locale, queries in catalog.locales.items():
+            texts = [text for q in queries for text in q.texts]
+            parts = []
+            for start in range(0, len(texts), batch_size):
+                chunk = texts[start:start + batch_size]
+                parts.append(await embedder.embed(chunk, "document"))
+                bar.update(len(chunk))
+            out[locale] = np.vstack(parts)
+    return out
+
+
+async def build_index(catalog: Catalog, embedder: Embedder, store: IndexStore, *,
+                      batch_size: int = 64, progress: bool = True,
+                      calibration: dict[str, Any] | None = None) -> str:
+    """Embed ``catalog`` and publish it into ``store``; return the new version's name."""
+    vectors = await embed_catalog(catalog, embedder, batch_size, progress)
+    dimensions = next(iter(vectors.values())).shape[1]
+    spec = EmbeddingSpec(embedder.model, int(dimensions), embedder.text_format.describe())
+    version = store.publish(catalog, vectors, spec, calibration)
+    logger.info("published index version %s (%d queries, model %s, %d dimensions)",
+                version, len(catalog), embedder.model, dimensions)
+    return version

@@ -1,0 +1,227 @@
+"""The index store: a directory of immutable versions and a pointer to the current one.
+
+::
+
+    STORE/
+      CURRENT                      the current version's name, replaced atomically
+      versions/<version>/
+        manifest.json              model, dimensions, text format, locales, checksums
+        catalog.json               the canonical queries and the text of every index row
+        <locale>.faiss             one IndexFlatIP per locale, rows in catalog.json order
+
+A version is written under a temporary name, flushed, renamed into place, and only
+then made current by replacing ``CURRENT`` (``os.replace`` is atomic on POSIX). A
+failed build therefore leaves the store as it was, and a reader sees either the old
+version or the new one, never a half-written one. Loading verifies every checksum.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from normalizer.catalog import CanonicalQuery, Catalog
+from normalizer.errors import IndexMismatchError, IndexStoreError
+from normalizer.index.search import VectorIndex
+
+__all__ = ["EmbeddingSpec", "IndexStore", "LocaleData", "StoredIndex"]
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CATALOG = "catalog.json"
+CURRENT = "CURRENT"
+
+
+@dataclass(frozen=True)
+class EmbeddingSpec:
+    """What vectors in an index mean: the model, its dimensions and the text format."""
+
+    model: str
+    dimensions: int
+    text_format: dict[str, Any]
+
+    def check_compatible(self, other: EmbeddingSpec) -> None:
+        """Raise IndexMismatchError, naming the difference, unless ``other`` is the same."""
+        if self.model != other.model:
+            raise IndexMismatchError(
+                f"the index was built with embedding model {self.model!r} but the server is "
+                f"configured with {other.model!r}; rebuild the index with this embedder or "
+                "configure the embedder the index was built with")
+        if self.dimensions != other.dimensions:
+            raise IndexMismatchError(
+                f"the index has {self.dimensions}-dimensional vectors but the embedder gives "
+                f"{other.dimensions}; rebuild the index or set --embedder-dimensions "
+                f"{self.dimensions}")
+        if self.text_format != other.text_format:
+            raise IndexMismatchError(
+                f"the index was built with text format {self.text_format['name']!r} but the "
+                f"server uses {other.text_format['name']!r}; rebuild the index or pass "
+                f"--text-format {self.text_format['name']}")
+
+
+@dataclass(frozen=True)
+class LocaleData:
+    """One locale of a loaded version: its queries, the rows of its index, and the index."""
+
+    queries: tuple[CanonicalQuery, ...]
+    row_query: np.ndarray          # row -> position in ``queries``
+    row_text: tuple[str, ...]      # row -> the text that was embedded
+    vectors: VectorIndex
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """A loaded, verified version."""
+
+    version: str
+    built_at: str
+    embedding: EmbeddingSpec
+    locales: dict[str, LocaleData]
+    calibration: dict[str, Any] | None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class IndexStore:
+    """Reads and writes the versions of one store directory."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.versions = self.root / "versions"
+
+    def current_version(self) -> str | None:
+        """The current version's name, or None if nothing was ever published."""
+        try:
+            name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise IndexStoreError(f"cannot read {self.root / CURRENT}: {exc.strerror}") from exc
+        return name or None
+
+    def publish(self, catalog: Catalog, vectors: Mapping[str, np.ndarray], spec: EmbeddingSpec,
+                calibration: dict[str, Any] | None = None) -> str:
+        """Write a new immutable version and make it current; return its name."""
+        built_at = datetime.now(timezone.utc)
+        try:
+            self.versions.mkdir(parents=True, exist_ok=True)
+            staging = self.versions / f".incoming-{uuid.uuid4().hex}"
+            staging.mkdir()
+            files = self._write_version(staging, catalog, vectors, spec, calibration, built_at)
+            checksum = hashlib.sha256(
+                "".join(f"{name}:{digest}\n" for name, digest in sorted(files.items())).encode()
+            ).hexdigest()
+            version = f"{built_at:%Y%m%dT%H%M%S}Z-{checksum[:12]}"
+            manifest = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
+            manifest.update(version=version, checksum=checksum, files=files)
+            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
+                                            encoding="utf-8")
+            for path in staging.iterdir():
+                _fsync(path)
+            target = self.versions / version
+            os.rename(staging, target)
+            _fsync(self.versions)
+            pointer = self.root / f".{CURRENT}.{uuid.uuid4().hex}"
+            pointer.write_text(version + "\n", encoding="utf-8")
+            _fsync(pointer)
+            os.replace(pointer, self.root / CURRENT)
+            _fsync(self.root)
+        except OSError as exc:
+            raise IndexStoreError(f"cannot write to index store {self.root}: {exc}") from exc
+        return version
+
+    def _write_version(self, staging: Path, catalog: Catalog, vectors: Mapping[str, np.ndarray],
+                       spec: EmbeddingSpec, calibration: dict[str, Any] | None,
+                       built_at: datetime) -> dict[str, str]:
+        rows: dict[str, Any] = {}
+        locales: dict[str, Any] = {}
+        for locale, queries in catalog.locales.items():
+            texts = [(qi, text) for qi, q in enumerate(queries) for text in q.texts]
+            matrix = vectors[locale]
+            if matrix.shape != (len(texts), spec.dimensions):
+                raise IndexStoreError(
+                    f"{locale}: {matrix.shape} vectors for {len(texts)} texts of "
+                    f"{spec.dimensions} dimensions")
+            VectorIndex.from_vectors(matrix).write(str(staging / f"{locale}.faiss"))
+            rows[locale] = {
+                "queries": [{"id": q.id, "text": q.text, "variants": list(q.variants),
+                             "source": q.source} for q in queries],
+                "rows": [[qi, text] for qi, text in texts],
+            }
+            locales[locale] = {"canonical_queries": len(queries), "indexed_texts": len(texts)}
+        (staging / CATALOG).write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        files = {p.name: _sha256(p) for p in sorted(staging.iterdir())}
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "built_at": built_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "embedding": {"model": spec.model, "dimensions": spec.dimensions,
+                          "text_format": spec.text_format},
+            "locales": locales,
+            "calibration": calibration,
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
+                                        encoding="utf-8")
+        return files
+
+    def load(self, version: str | None = None, device: str = "cpu") -> StoredIndex:
+        """Load and verify ``version`` (default: the current one)."""
+        version = version or self.current_version()
+        if version is None:
+            raise IndexStoreError(
+                f"index store {self.root} has no current version; build one with "
+                f"'normalizer index build --queries DIR --out {self.root}'")
+        folder = self.versions / version
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            if manifest.get("format_version") != FORMAT_VERSION:
+                raise IndexStoreError(
+                    f"{folder}: store format {manifest.get('format_version')!r} is not "
+                    f"{FORMAT_VERSION}; rebuild the index with this version of normalizer")
+            for name, digest in manifest["files"].items():
+                if _sha256(folder / name) != digest:
+                    raise IndexStoreError(f"{folder / name}: checksum mismatch; the version is "
+                                          "corrupt, rebuild the index")
+            catalog = json.loads((folder / CATALOG).read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexStoreError(f"cannot load index version {folder}: {exc}") from exc
+        emb = manifest["embedding"]
+        spec = EmbeddingSpec(emb["model"], int(emb["dimensions"]), emb["text_format"])
+        locales = {}
+        for locale, data in catalog.items():
+            queries = tuple(CanonicalQuery(q["id"], q["text"], tuple(q["variants"]), q["source"])
+                            for q in data["queries"])
+            vectors = VectorIndex.read(str(folder / f"{locale}.faiss"), device)
+            if vectors.size != len(data["rows"]) or vectors.dimensions != spec.dimensions:
+                raise IndexStoreError(f"{folder}/{locale}.faiss does not match catalog.json")
+            locales[locale] = LocaleData(
+                queries=queries,
+                row_query=np.array([r[0] for r in data["rows"]], dtype=np.int64),
+                row_text=tuple(r[1] for r in data["rows"]),
+                vectors=vectors,
+            )
+        return StoredIndex(version=manifest["version"], built_at=manifest["built_at"],
+                           embedding=spec, locales=locales,
+                           calibration=manifest.get("calibration"))

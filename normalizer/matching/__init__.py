@@ -1,0 +1,1 @@
+"""Candidates -> scores -> confidence -> answer or fallback."""

@@ -1,0 +1,70 @@
+"""Every Prometheus metric the service exports, defined once (CONTRACT.md §5).
+
+Metrics live on a registry passed in, so that several servers in one process (tests,
+benchmarks) each count their own traffic; ``serve`` uses the global default registry.
+Latency buckets start at 50 µs: the service's own work is well under a millisecond.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["LATENCY_BUCKETS", "Metrics"]
+
+LATENCY_BUCKETS = (
+    0.00005, 0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.0025, 0.005, 0.0075,
+    0.01, 0.015, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)
+CONFIDENCE_BUCKETS = tuple(round(0.05 * i, 2) for i in range(1, 21))
+
+
+class Metrics:
+    """The service's metrics on one registry."""
+
+    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        self.registry = registry
+        self.request_duration = Histogram(
+            "normalizer_request_duration_seconds",
+            "Time to answer one RPC, by method and outcome "
+            "(Normalize: normalized|fallback|error; other methods: ok|error).",
+            ["method", "outcome"], buckets=LATENCY_BUCKETS, registry=registry)
+        self.embed_duration = Histogram(
+            "normalizer_embed_duration_seconds", "Time of one embedder call.",
+            buckets=LATENCY_BUCKETS, registry=registry)
+        self.search_duration = Histogram(
+            "normalizer_search_duration_seconds", "Time of one FAISS search.",
+            buckets=LATENCY_BUCKETS, registry=registry)
+        self.requests = Counter(
+            "normalizer_requests_total",
+            "Transcripts answered (one per Normalize, one per batch entry), by outcome.",
+            ["outcome"], registry=registry)
+        self.fallbacks = Counter(
+            "normalizer_fallbacks_total", "Transcripts answered with the raw text, by reason.",
+            ["reason"], registry=registry)
+        self.confidence = Histogram(
+            "normalizer_confidence", "Confidence of the best candidate of embedded transcripts.",
+            buckets=CONFIDENCE_BUCKETS, registry=registry)
+        self.index_entries = Gauge(
+            "normalizer_index_entries", "Indexed texts (canonical texts and variants) per locale.",
+            ["locale"], registry=registry)
+        self.index_info = Gauge(
+            "normalizer_index_info", "The index version being served (value 1).",
+            ["version", "model"], registry=registry)
+        self.inflight = Gauge(
+            "normalizer_inflight_requests", "RPCs being handled now.", registry=registry)
+        self.index_reloads = Counter(
+            "normalizer_index_reloads_total",
+            "Attempts to switch to a new index version, by result (ok|failed).",
+            ["result"], registry=registry)
+        self.guard_blocks = Counter(
+            "normalizer_guard_blocks_total",
+            "Best candidates refused because they would change the request.",
+            registry=registry)
+
+    def set_index(self, version: str, model: str, entries: dict[str, int]) -> None:
+        """Point the info and size gauges at the version now served."""
+        self.index_info.clear()
+        self.index_info.labels(version=version, model=model).set(1)
+        self.index_entries.clear()
+        for locale, count in entries.items():
+            self.index_entries.labels(locale=locale).set(count)

@@ -1,0 +1,217 @@
+"""Server lifecycle: build (``create_server``), start, watch the store, drain, stop.
+
+- ``create_server`` wires the servicer, health, reflection and interceptors; it starts nothing.
+- ``start`` loads the current index version, checks it against the embedder, binds, and
+  starts warming the embedder; health turns SERVING once the embedder has answered.
+- A watcher notices a new current version within ``reload_interval`` seconds (or at
+  once on ``reload()``, which SIGHUP calls), loads it beside the old one and swaps it in
+  between requests; a version that fails to load is logged and the old one kept.
+- ``stop`` sets NOT_SERVING, lets requests under way finish (grace), then stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from normalizer._proto import normalizer_pb2 as pb
+from normalizer._proto import normalizer_pb2_grpc as pb_grpc
+from normalizer.config import Settings
+from normalizer.embedding import Embedder
+from normalizer.errors import EmbedderError, IndexMismatchError, NormalizerError
+from normalizer.index.store import EmbeddingSpec, IndexStore
+from normalizer.matching.matcher import Matcher, ServedIndex
+from normalizer.metrics import Metrics
+from normalizer.service.interceptors import ObservingInterceptor
+from normalizer.service.servicer import Admission, QueryNormalizerServicer
+
+__all__ = ["NormalizerServer", "create_server", "serve"]
+
+logger = logging.getLogger(__name__)
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["QueryNormalizer"].full_name
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+WARMUP_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class NormalizerServer:
+    """One gRPC server and what it serves. Build with ``create_server``."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: IndexStore,
+                 metrics: Metrics) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.metrics = metrics
+        self.matcher = Matcher(embedder, metrics, default_locale=settings.default_locale,
+                               top_k=settings.top_k, min_confidence=settings.min_confidence,
+                               embedder_timeout=settings.embedder_timeout)
+        self.health = health.aio.HealthServicer()
+        self.grpc = grpc.aio.server(
+            interceptors=[ObservingInterceptor(metrics)],
+            options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                     ("grpc.so_reuseport", 0)])
+        pb_grpc.add_QueryNormalizerServicer_to_server(
+            QueryNormalizerServicer(self.matcher, settings, Admission(settings.max_inflight)),
+            self.grpc)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+             reflection.SERVICE_NAME), self.grpc)
+        self.port = 0
+        self.ready = asyncio.Event()
+        self.fatal: NormalizerError | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._reload_now = asyncio.Event()
+        self._failed_version: str | None = None
+
+    # -- index -----------------------------------------------------------------------------
+
+    def _embedder_spec(self, dimensions: int) -> EmbeddingSpec:
+        return EmbeddingSpec(self.embedder.model, dimensions,
+                             self.embedder.text_format.describe())
+
+    async def _load(self, version: str | None) -> ServedIndex:
+        stored = await asyncio.to_thread(self.store.load, version, self.settings.device)
+        self._embedder_spec(stored.embedding.dimensions).check_compatible(stored.embedding)
+        return await asyncio.to_thread(ServedIndex.from_stored, stored)
+
+    def _serve_index(self, index: ServedIndex) -> None:
+        self.matcher.set_index(index)
+        self.metrics.set_index(index.version, index.stored.embedding.model,
+                               {loc: len(v.data.row_text) for loc, v in index.locales.items()})
+        logger.info("serving index version %s (%s)", index.version, ", ".join(
+            f"{loc}: {len(v.data.queries)} queries" for loc, v in index.locales.items()))
+
+    async def reload(self) -> bool:
+        """Switch to the store's current version if it changed; False if it failed to load."""
+        current = await asyncio.to_thread(self.store.current_version)
+        if current is None or current == self.matcher.index.version:
+            return True
+        try:
+            index = await self._load(current)
+        except NormalizerError as exc:
+            self._failed_version = current
+            self.metrics.index_reloads.labels(result="failed").inc()
+            logger.error("keeping index version %s: version %s failed to load: %s",
+                         self.matcher.index.version, current, exc)
+            return False
+        self._failed_version = None
+        self._serve_index(index)
+        self.metrics.index_reloads.labels(result="ok").inc()
+        return True
+
+    async def _watch_store(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._reload_now.wait(), self.settings.reload_interval)
+            forced = self._reload_now.is_set()
+            self._reload_now.clear()
+            try:
+                current = await asyncio.to_thread(self.store.current_version)
+                if forced or current != self._failed_version:
+                    await self.reload()
+            except NormalizerError as exc:
+                logger.error("cannot check the index store: %s", exc)
+
+    def request_reload(self) -> None:
+        """Check the store now (SIGHUP), retrying even a version that failed before."""
+        self._reload_now.set()
+
+    # -- embedder warm-up and health -------------------------------------------------------
+
+    async def _warm_up(self) -> None:
+        """Health turns SERVING only once the embedder has answered with the index's shape."""
+        attempt = 0
+        while True:
+            try:
+                vectors = await asyncio.wait_for(
+                    self.embedder.embed(["warm-up"], "query"), self.settings.embedder_timeout)
+                stored = self.matcher.index.stored
+                self._embedder_spec(int(vectors.shape[1])).check_compatible(stored.embedding)
+            except IndexMismatchError as exc:
+                self.fatal = exc
+                logger.error("not serving: %s", exc)
+                await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)
+                self.ready.set()
+                return
+            except (EmbedderError, asyncio.TimeoutError) as exc:
+                delay = WARMUP_RETRY_SECONDS[min(attempt, len(WARMUP_RETRY_SECONDS) - 1)]
+                attempt += 1
+                logger.warning("embedder not answering yet (%s); retrying in %.1fs",
+                               exc or "timeout", delay)
+                await asyncio.sleep(delay)
+                continue
+            for name in ("", SERVICE_NAME):
+                await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            self.ready.set()
+            logger.info("embedder %s answered; SERVING", self.embedder.model)
+            return
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> int:
+        """Load the index, bind and start; return the bound port. Health is NOT_SERVING
+        until the embedder answers (await ``ready`` to wait for that)."""
+        self._serve_index(await self._load(None))
+        for name in ("", SERVICE_NAME):
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        address = f"{self.settings.host}:{self.settings.port}"
+        self.port = self.grpc.add_insecure_port(address)
+        if self.port == 0:
+            raise NormalizerError(f"cannot listen on {address}; is the port in use?")
+        await self.grpc.start()
+        logger.info("gRPC listening on %s:%d", self.settings.host, self.port)
+        self._tasks = [asyncio.create_task(self._warm_up(), name="warm-up"),
+                       asyncio.create_task(self._watch_store(), name="store-watcher")]
+        return self.port
+
+    async def stop(self, grace: float | None = 5.0) -> None:
+        """NOT_SERVING, finish requests under way within ``grace`` seconds, stop."""
+        await self.health.enter_graceful_shutdown()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.grpc.stop(grace)
+        await self.embedder.aclose()
+
+    async def wait_for_termination(self) -> None:
+        await self.grpc.wait_for_termination()
+
+
+def create_server(settings: Settings, embedder: Embedder, store: IndexStore,
+                  metrics: Metrics | None = None) -> NormalizerServer:
+    """Build a server for ``store`` with ``embedder``; nothing is loaded or started yet."""
+    return NormalizerServer(settings, embedder, store, metrics or Metrics())
+
+
+async def serve(server: NormalizerServer, drain_seconds: float = 5.0) -> int:
+    """Run ``server`` until SIGTERM or SIGINT (drain, then stop); SIGHUP reloads the index.
+
+    Returns a process exit code: 0 after a clean stop, 2 if the embedder and the index
+    turned out not to match.
+    """
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    loop.add_signal_handler(signal.SIGINT, stopping.set)
+    loop.add_signal_handler(signal.SIGHUP, server.request_reload)
+    await server.start()
+    stop_wait = asyncio.create_task(stopping.wait())
+    ready_wait = asyncio.create_task(server.ready.wait())
+    await asyncio.wait({stop_wait, ready_wait}, return_when=asyncio.FIRST_COMPLETED)
+    if server.fatal is None:
+        await stop_wait
+    stop_wait.cancel()
+    logger.info("stopping: draining requests for up to %.1fs", drain_seconds)
+    await server.stop(drain_seconds)
+    return 2 if server.fatal is not None else 0
