@@ -120,21 +120,21 @@ def _parse(name: str, raw: Any, origin: str) -> Any:
     if raw is None or (optional and isinstance(raw, str) and raw.strip().lower() in {"", "none"}):
         if optional:
             return None
-        raise ConfigError(f"{origin}: {name} needs a value")
+        raise ConfigError(f"{origin} needs a value")
     kind = _base_type(f)
     try:
         value = kind(raw) if kind is not str else str(raw)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{origin}: {name}={raw!r} is not a valid {kind.__name__}") from exc
+        raise ConfigError(f"{origin}={raw!r} is not a valid {kind.__name__}") from exc
     if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{origin}: {name}={raw!r} must be a finite number")
+        raise ConfigError(f"{origin}={raw!r} must be a finite number")
     if meta["choices"] and value not in meta["choices"]:
         raise ConfigError(
-            f"{origin}: {name}={value!r} is not one of {', '.join(meta['choices'])}")
+            f"{origin}={value!r} is not one of {', '.join(meta['choices'])}")
     if meta["low"] is not None and value < meta["low"]:
-        raise ConfigError(f"{origin}: {name}={value!r} must be at least {meta['low']}")
+        raise ConfigError(f"{origin}={value!r} must be at least {meta['low']}")
     if meta["high"] is not None and value > meta["high"]:
-        raise ConfigError(f"{origin}: {name}={value!r} must be at most {meta['high']}")
+        raise ConfigError(f"{origin}={value!r} must be at most {meta['high']}")
     return value
 
 
@@ -155,7 +155,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         if name not in _FIELDS:
             raise ConfigError(
                 f"{path}: unknown setting {key!r}; known settings: {', '.join(sorted(_FIELDS))}")
-        values[name] = _parse(name, value, str(path))
+        values[name] = _parse(name, value, f"{path}: {name}")
     return values
 
 

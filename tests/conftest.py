@@ -1,0 +1,85 @@
+"""Shared fixtures: the shipped catalog, an index built from it once, real servers on port 0."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+from prometheus_client import CollectorRegistry
+
+from normalizer._proto import normalizer_pb2_grpc as pb_grpc
+from normalizer.catalog import load_catalog
+from normalizer.config import Settings, load_settings
+from normalizer.embedding import Embedder, create_embedder
+from normalizer.index.build import build_index
+from normalizer.index.store import IndexStore
+from normalizer.metrics import Metrics
+from normalizer.service.server import NormalizerServer, create_server
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG_DIR = ROOT / "canonical_queries"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Test settings: loopback, port 0, no environment, fast reloads."""
+    flags = {"host": "127.0.0.1", "port": 0, "metrics_port": 0, "reload_interval": 0.2}
+    flags.update(overrides)
+    return load_settings(flags, environ={})
+
+
+@pytest.fixture(scope="session")
+def catalog_dir() -> Path:
+    return CATALOG_DIR
+
+
+@pytest.fixture(scope="session")
+def shipped_store(tmp_path_factory: pytest.TempPathFactory) -> IndexStore:
+    """The shipped catalog embedded once per session with the local embedder (read-only)."""
+    store = IndexStore(tmp_path_factory.mktemp("store"))
+
+    async def build() -> None:
+        embedder = create_embedder(make_settings())
+        try:
+            await build_index(load_catalog(CATALOG_DIR), embedder, store, progress=False)
+        finally:
+            await embedder.aclose()
+
+    asyncio.run(build())
+    return store
+
+
+@dataclass
+class Running:
+    server: NormalizerServer
+    channel: grpc.aio.Channel
+    stub: pb_grpc.QueryNormalizerStub
+    metrics: Metrics
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server.port}"
+
+
+@contextlib.asynccontextmanager
+async def running_server(store: IndexStore, settings: Settings | None = None,
+                         embedder: Embedder | None = None,
+                         wait_ready: bool = True) -> AsyncIterator[Running]:
+    """A real server on 127.0.0.1:0 with its own metrics registry, and a channel to it."""
+    settings = settings or make_settings()
+    metrics = Metrics(CollectorRegistry())
+    server = create_server(settings, embedder or create_embedder(settings), store, metrics)
+    await server.start()
+    if wait_ready:
+        await asyncio.wait_for(server.ready.wait(), 30)
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
+    try:
+        yield Running(server, channel, pb_grpc.QueryNormalizerStub(channel), metrics)
+    finally:
+        await channel.close()
+        await server.stop(0.5)

@@ -1,0 +1,59 @@
+"""Settings: precedence flags > env > file > default, checks at the edge, secrets redacted."""
+
+from pathlib import Path
+
+import pytest
+
+from normalizer.config import load_settings
+from normalizer.errors import ConfigError
+
+
+def test_defaults() -> None:
+    s = load_settings({}, environ={})
+    assert (s.embedder, s.host, s.port, s.metrics_port) == ("local", "127.0.0.1", 50051, 9464)
+    assert s.min_confidence is None
+
+
+def test_precedence(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("port: 1000\nmetrics-port: 1001\ntop_k: 3\n")
+    env = {"NORMALIZER_PORT": "2000", "NORMALIZER_METRICS_PORT": "2001"}
+    s = load_settings({"port": "3000", "host": None}, cfg, env)
+    assert (s.port, s.metrics_port, s.top_k, s.host) == (3000, 2001, 3, "127.0.0.1")
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    ({"port": "70000"}, "--port=70000 must be at most 65535"),
+    ({"port": "x"}, "--port='x' is not a valid int"),
+    ({"embedder": "torch"}, "--embedder='torch' is not one of local, openai"),
+    ({"min_confidence": "nan"}, "must be a finite number"),
+    ({"min_confidence": "1.5"}, "must be at most 1.0"),
+    ({"embedder": "openai"}, "--embedder openai needs --embedder-url URL and --embedder-model"),
+])
+def test_bad_values_name_the_setting(flags: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(flags, environ={})
+
+
+def test_env_value_is_checked() -> None:
+    with pytest.raises(ConfigError, match="environment NORMALIZER_TOP_K"):
+        load_settings({}, environ={"NORMALIZER_TOP_K": "0"})
+
+
+def test_unknown_config_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("prot: 1\n")
+    with pytest.raises(ConfigError, match=r"unknown setting 'prot'"):
+        load_settings({}, cfg, {})
+
+
+def test_optional_value_can_be_cleared() -> None:
+    s = load_settings({}, environ={"NORMALIZER_EMBEDDER_DIMENSIONS": ""})
+    assert s.embedder_dimensions is None
+
+
+def test_secret_is_redacted() -> None:
+    s = load_settings({"embedder": "openai", "embedder_url": "http://x", "embedder_model": "m",
+                       "embedder_api_key": "sk-secret"}, environ={})
+    assert "sk-secret" not in repr(s)
+    assert "embedder_api_key='***'" in repr(s)
