@@ -201,7 +201,10 @@ def _check_locale(locale: str, queries: list[CanonicalQuery], problems: list[str
 
 
 def load_catalog(root: str | Path) -> Catalog:
-    """Read and validate every ``*.yaml`` under ``root``; raise ``CatalogError`` listing all problems."""
+    """Read and validate every ``*.yaml`` under ``root``.
+
+    Raises ``CatalogError`` listing every problem found.
+    """
     base = Path(root)
     if not base.is_dir():
         raise CatalogError([f"{base}: not a directory; pass the folder holding the *.yaml files"])

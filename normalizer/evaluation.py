@@ -247,7 +247,7 @@ def write_plot(outcomes: Sequence[Outcome], thresholds_by_locale: dict[str, floa
     locales = sorted({o.case.locale for o in outcomes})
     grid = [i / 200 for i in range(201)]
     fig, axes = plt.subplots(1, len(locales), figsize=(6 * len(locales), 4.5), squeeze=False)
-    for ax, loc in zip(axes[0], locales):
+    for ax, loc in zip(axes[0], locales, strict=True):
         points = curve([o for o in outcomes if o.case.locale == loc], grid)
         for key, colour in (("correct", "tab:green"), ("wrong", "tab:red"),
                             ("pass_through", "tab:blue")):

@@ -49,7 +49,8 @@ def generate(dest: Path) -> None:
         for produced in sorted(stage.iterdir()):
             if produced.suffix in {".py", ".pyi"}:
                 shutil.copy(produced, dest / produced.name)
-        (dest / "__init__.py").write_text('"""Generated protobuf code: do not edit; see scripts/gen_proto.py."""\n')
+        (dest / "__init__.py").write_text(
+            '"""Generated protobuf code: do not edit; see scripts/gen_proto.py."""\n')
 
 
 def main() -> int:

@@ -61,7 +61,8 @@ class ServedIndex:
     def from_stored(cls, stored: StoredIndex) -> ServedIndex:
         views = {}
         for locale, data in stored.locales.items():
-            exact = {surface_key(text): int(qi) for qi, text in zip(data.row_query, data.row_text)}
+            pairs = zip(data.row_query, data.row_text, strict=True)
+            exact = {surface_key(text): int(qi) for qi, text in pairs}
             views[locale] = _LocaleView(data, exact)
         return cls(stored, views, ConfidenceModel.from_calibration(stored.calibration))
 
@@ -219,8 +220,8 @@ class Matcher:
                     scores: np.ndarray, rows: np.ndarray) -> list[ScoredCandidate]:
         """Merge the rows of every hypothesis per canonical query, keeping each one's best."""
         best: dict[int, tuple[float, int, int]] = {}   # query -> (dense, row, hypothesis)
-        for h, (hyp_scores, hyp_rows) in enumerate(zip(scores, rows)):
-            for score, r in zip(hyp_scores, hyp_rows):
+        for h, (hyp_scores, hyp_rows) in enumerate(zip(scores, rows, strict=True)):
+            for score, r in zip(hyp_scores, hyp_rows, strict=True):
                 if r < 0:
                     continue
                 qi = int(view.data.row_query[r])

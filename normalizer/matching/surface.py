@@ -16,6 +16,6 @@ _DROPPED_CATEGORIES = ("P", "S", "Z", "C")  # punctuation, symbols, separators, 
 
 
 def surface_key(text: str) -> str:
-    """``"  Turn ON the Lights!"`` -> ``"turnonthelights"``; ``"今天，天气？"`` -> ``"今天天气"``."""
+    """``" Turn ON the Lights!"`` -> ``"turnonthelights"``; ``"今天，天气？"`` -> ``"今天天气"``."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in _DROPPED_CATEGORIES)

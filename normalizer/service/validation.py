@@ -1,4 +1,7 @@
-"""Request validation: malformed requests get INVALID_ARGUMENT naming the field, never truncation."""
+"""Request validation: a malformed request gets INVALID_ARGUMENT naming the field.
+
+Nothing is silently truncated or clamped.
+"""
 
 from __future__ import annotations
 
@@ -29,12 +32,13 @@ def _check_score(field: str, value: float, what: str) -> None:
         raise InvalidRequestError(field, f"{value!r} is not a {what} in [0, 1]")
 
 
-def to_match_request(msg: pb.NormalizeRequest, settings: Settings, prefix: str = "") -> MatchRequest:
+def to_match_request(msg: pb.NormalizeRequest, settings: Settings,
+                     prefix: str = "") -> MatchRequest:
     """Check one NormalizeRequest against the server's limits and turn it into a MatchRequest."""
     _check_text(prefix + "transcript", msg.transcript, settings.max_transcript_chars)
     if msg.locale and not _LOCALE.match(msg.locale):
-        raise InvalidRequestError(prefix + "locale",
-                                  f"{msg.locale[:40]!r} is not a BCP-47 tag like 'zh-CN' or 'en-US'")
+        raise InvalidRequestError(
+            prefix + "locale", f"{msg.locale[:40]!r} is not a BCP-47 tag like 'zh-CN' or 'en-US'")
     if len(msg.alternatives) > settings.max_alternatives:
         raise InvalidRequestError(
             prefix + "alternatives",
