@@ -4,6 +4,7 @@
     normalizer serve --index STORE [--host H] [--port P] [--metrics-port M]
     normalizer query [--server ADDR] [--locale L] TEXT
     normalizer eval --cases FILE [--server ADDR | --index STORE]
+    normalizer calibrate --cases FILE --index STORE [--max-wrong-rate 0.01]
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from normalizer.config import Settings, add_arguments, load_settings
 from normalizer.embedding import create_embedder
 from normalizer.errors import CatalogError, NormalizerError
 from normalizer.index.build import build_index
-from normalizer.index.store import IndexStore
+from normalizer.index.store import EmbeddingSpec, IndexStore
 
 __all__ = ["main"]
 
@@ -38,9 +39,9 @@ EMBEDDER_FLAGS = ("embedder", "embedder_url", "embedder_model", "embedder_api_ke
                   "embedder_timeout", "embedder_dimensions", "text_format", "task")
 SERVER_FLAGS = ("host", "port", "metrics_port", "device", "default_locale", "min_confidence",
                 "top_k", "max_transcript_chars", "max_alternatives", "max_batch",
-                "max_inflight", "default_deadline", "reload_interval")
+                "max_inflight", "default_deadline", "reload_interval", "phonetic", "guard")
 DEFAULT_SERVER = "127.0.0.1:50051"
-EVAL_BATCH = 64
+EVAL_BATCH = 32
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -148,7 +149,10 @@ async def _eval(args: argparse.Namespace) -> int:
         return await _eval_against(args.server or DEFAULT_SERVER, args)
     from normalizer.service.server import create_server
 
-    settings = load_settings({**vars(args), "port": 0, "host": "127.0.0.1"}, args.config)
+    # A whole batch of cases is one embedder call: give it time on a small machine.
+    settings = load_settings({"embedder_timeout": 60, "default_deadline": 120, **{
+        k: v for k, v in vars(args).items() if v is not None}, "port": 0, "host": "127.0.0.1"},
+        args.config)
     _configure_logging("WARNING")
     server = create_server(settings, create_embedder(settings), IndexStore(args.index))
     port = await server.start()
@@ -159,6 +163,40 @@ async def _eval(args: argparse.Namespace) -> int:
         return await _eval_against(f"127.0.0.1:{port}", args)
     finally:
         await server.stop(1.0)
+
+
+# -- calibrate --------------------------------------------------------------------------------
+
+async def _calibrate(args: argparse.Namespace) -> int:
+    from prometheus_client import CollectorRegistry
+
+    from normalizer import evaluation
+    from normalizer.matching.calibration import calibrate_store
+    from normalizer.matching.matcher import Matcher, ServedIndex
+    from normalizer.metrics import Metrics
+
+    settings = _settings(args)
+    _configure_logging("WARNING")
+    store = IndexStore(args.index)
+    stored = store.load(device=settings.device)
+    cases = [c for path in args.cases for c in evaluation.load_cases(path)]
+    embedder = create_embedder(settings)
+    try:
+        probe = await embedder.embed(["warm-up"], "query")
+        EmbeddingSpec(embedder.model, int(probe.shape[1]),
+                      embedder.text_format.describe()).check_compatible(stored.embedding)
+        matcher = Matcher(embedder, Metrics(CollectorRegistry()),
+                          default_locale=settings.default_locale, top_k=settings.top_k,
+                          min_confidence=None, embedder_timeout=settings.embedder_timeout,
+                          phonetic=settings.phonetic, use_guard=settings.guard)
+        matcher.set_index(ServedIndex.from_stored(stored))
+        version, calibration = await calibrate_store(store, matcher, cases,
+                                                     args.max_wrong_rate, args.cases)
+    finally:
+        await embedder.aclose()
+    print(json.dumps({"version": version, "calibrated_from": stored.version,
+                      "locales": calibration["locales"]}, indent=2, ensure_ascii=False))
+    return 0
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -213,8 +251,20 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
     with_config(ev)
     add_arguments(ev, (*EMBEDDER_FLAGS, "device", "min_confidence", "top_k",
-                       "default_locale"))
+                       "default_locale", "phonetic", "guard"))
     ev.set_defaults(run=_eval)
+
+    cal = sub.add_parser("calibrate", help="fit confidence and thresholds on labelled cases "
+                                           "and publish them as a new index version")
+    cal.add_argument("--cases", required=True, action="append", metavar="FILE",
+                     help="JSON Lines development cases (repeatable)")
+    cal.add_argument("--index", required=True, metavar="STORE", help="index store folder")
+    cal.add_argument("--max-wrong-rate", type=float, default=0.01, metavar="RATE",
+                     help="wrong rewrites allowed, as a share of all cases (default 0.01)")
+    with_config(cal)
+    add_arguments(cal, (*EMBEDDER_FLAGS, "device", "top_k", "default_locale", "phonetic",
+                        "guard"))
+    cal.set_defaults(run=_calibrate)
     return parser
 
 

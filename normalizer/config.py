@@ -50,7 +50,7 @@ class Settings:
     embedder_api_key: str | None = field(default=None, metadata=_opt(
         "bearer token for the embeddings server, if it wants one", secret=True))
     embedder_timeout: float = field(default=2.0, metadata=_opt(
-        "seconds to wait for the embedder before falling back to the raw text",
+        "seconds to wait for the embedder, per 32 texts in one call, before falling back",
         low=0.001, high=600))
     embedder_dimensions: int | None = field(default=None, metadata=_opt(
         "keep the first N dimensions (Matryoshka) and re-normalise", low=1, high=65536))
@@ -85,6 +85,10 @@ class Settings:
         "transcripts in flight before new ones get FALLBACK_OVERLOADED", low=1, high=1000000))
     default_deadline: float = field(default=1.0, metadata=_opt(
         "seconds a request may take when its caller sets no deadline", low=0.001, high=3600))
+    phonetic: bool = field(default=True, metadata=_opt(
+        "fuse phonetic similarity into the confidence (off only for ablations)"))
+    guard: bool = field(default=True, metadata=_opt(
+        "refuse rewrites that change a slot (off only for ablations)"))
     reload_interval: float = field(default=2.0, metadata=_opt(
         "seconds between checks of the store for a new current version", low=0.05, high=3600))
     log_level: str = field(default="INFO", metadata=_opt(
@@ -103,8 +107,26 @@ class Settings:
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 
-def _base_type(f: dataclasses.Field[Any]) -> Callable[[str], Any]:
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True,
+             "false": False, "no": False, "off": False, "0": False}
+
+
+def _parse_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    try:
+        return _BOOLEANS[str(raw).strip().lower()]
+    except KeyError:
+        raise ValueError(raw) from None
+
+
+_parse_bool.__name__ = "boolean (true/false)"
+
+
+def _base_type(f: dataclasses.Field[Any]) -> Callable[[Any], Any]:
     text = str(f.type)
+    if text == "bool":
+        return _parse_bool
     if "int" in text:
         return int
     if "float" in text:

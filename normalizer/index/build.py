@@ -13,7 +13,7 @@ from normalizer.catalog import Catalog
 from normalizer.embedding import Embedder
 from normalizer.index.store import EmbeddingSpec, IndexStore
 
-__all__ = ["build_index", "embed_catalog"]
+__all__ = ["build_index", "carried_calibration", "embed_catalog"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +36,35 @@ async def embed_catalog(catalog: Catalog, embedder: Embedder, batch_size: int,
     return out
 
 
+def carried_calibration(store: IndexStore, spec: EmbeddingSpec) -> dict[str, Any] | None:
+    """The current version's calibration, if it was fitted for the same embedding.
+
+    Confidence depends on the model and formats, not on which queries are in the
+    catalog, so a rebuilt catalog keeps the calibrated meaning of its confidence.
+    """
+    current = store.current_version()
+    if current is None:
+        return None
+    manifest = store.manifest(current)
+    emb = manifest.get("embedding", {})
+    same = EmbeddingSpec(emb.get("model", ""), int(emb.get("dimensions", 0)),
+                         emb.get("text_format", {})) == spec
+    calibration = manifest.get("calibration") if same else None
+    return dict(calibration) if calibration else None
+
+
 async def build_index(catalog: Catalog, embedder: Embedder, store: IndexStore, *,
-                      batch_size: int = 64, progress: bool = True,
-                      calibration: dict[str, Any] | None = None) -> str:
-    """Embed ``catalog`` and publish it into ``store``; return the new version's name."""
+                      batch_size: int = 64, progress: bool = True) -> str:
+    """Embed ``catalog`` and publish it into ``store``; return the new version's name.
+
+    The current version's calibration is carried over when the embedding is the same.
+    """
     vectors = await embed_catalog(catalog, embedder, batch_size, progress)
     dimensions = next(iter(vectors.values())).shape[1]
     spec = EmbeddingSpec(embedder.model, int(dimensions), embedder.text_format.describe())
+    calibration = carried_calibration(store, spec)
+    if calibration:
+        logger.info("carrying over the calibration of the current version")
     version = store.publish(catalog, vectors, spec, calibration)
     logger.info("published index version %s (%d queries, model %s, %d dimensions)",
                 version, len(catalog), embedder.model, dimensions)

@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -126,23 +127,54 @@ class IndexStore:
                 calibration: dict[str, Any] | None = None) -> str:
         """Write a new immutable version and make it current; return its name."""
         built_at = datetime.now(timezone.utc)
+
+        def write(staging: Path) -> dict[str, Any]:
+            return self._write_version(staging, catalog, vectors, spec, calibration, built_at)
+
+        return self._commit(write, built_at)
+
+    def recalibrate(self, version: str, calibration: dict[str, Any]) -> str:
+        """Publish ``version``'s data again with ``calibration``, as a new current version."""
+        source = self.versions / version
+        built_at = datetime.now(timezone.utc)
+
+        def write(staging: Path) -> dict[str, Any]:
+            manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
+            for name in manifest["files"]:
+                shutil.copyfile(source / name, staging / name)
+            manifest["calibration"] = calibration
+            manifest["calibrated_from"] = version
+            return dict(manifest)
+
+        return self._commit(write, built_at)
+
+    def _commit(self, write: Callable[[Path], dict[str, Any]], built_at: datetime) -> str:
+        """Stage a version with ``write`` (which returns its manifest), name it, make it current."""
         try:
             self.versions.mkdir(parents=True, exist_ok=True)
             staging = self.versions / f".incoming-{uuid.uuid4().hex}"
             staging.mkdir()
-            files = self._write_version(staging, catalog, vectors, spec, calibration, built_at)
-            checksum = hashlib.sha256(
-                "".join(f"{name}:{digest}\n" for name, digest in sorted(files.items())).encode()
-            ).hexdigest()
-            version = f"{built_at:%Y%m%dT%H%M%S}Z-{checksum[:12]}"
-            manifest = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
-            manifest.update(version=version, checksum=checksum, files=files)
-            (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
-                                            encoding="utf-8")
-            for path in staging.iterdir():
-                _fsync(path)
-            target = self.versions / version
-            os.rename(staging, target)
+            try:
+                manifest = write(staging)
+                files = {p.name: _sha256(p) for p in sorted(staging.iterdir())}
+                manifest_text = json.dumps(manifest.get("calibration"), sort_keys=True)
+                checksum = hashlib.sha256(
+                    ("".join(f"{n}:{d}\n" for n, d in sorted(files.items())) + manifest_text
+                     ).encode()).hexdigest()
+                version = f"{built_at:%Y%m%dT%H%M%S}Z-{checksum[:12]}"
+                manifest.update(version=version, checksum=checksum, files=files)
+                (staging / MANIFEST).write_text(
+                    json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+                for path in staging.iterdir():
+                    _fsync(path)
+                target = self.versions / version
+                if target.exists():  # the same content published again within a second
+                    shutil.rmtree(staging)
+                else:
+                    os.rename(staging, target)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
             _fsync(self.versions)
             pointer = self.root / f".{CURRENT}.{uuid.uuid4().hex}"
             pointer.write_text(version + "\n", encoding="utf-8")
@@ -155,7 +187,7 @@ class IndexStore:
 
     def _write_version(self, staging: Path, catalog: Catalog, vectors: Mapping[str, np.ndarray],
                        spec: EmbeddingSpec, calibration: dict[str, Any] | None,
-                       built_at: datetime) -> dict[str, str]:
+                       built_at: datetime) -> dict[str, Any]:
         rows: dict[str, Any] = {}
         locales: dict[str, Any] = {}
         for locale, queries in catalog.locales.items():
@@ -173,8 +205,7 @@ class IndexStore:
             }
             locales[locale] = {"canonical_queries": len(queries), "indexed_texts": len(texts)}
         (staging / CATALOG).write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-        files = {p.name: _sha256(p) for p in sorted(staging.iterdir())}
-        manifest = {
+        return {
             "format_version": FORMAT_VERSION,
             "built_at": built_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "embedding": {"model": spec.model, "dimensions": spec.dimensions,
@@ -182,9 +213,13 @@ class IndexStore:
             "locales": locales,
             "calibration": calibration,
         }
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
-                                        encoding="utf-8")
-        return files
+
+    def manifest(self, version: str) -> dict[str, Any]:
+        """A version's manifest, unverified (for reading its calibration or spec)."""
+        try:
+            return dict(json.loads((self.versions / version / MANIFEST).read_text("utf-8")))
+        except (OSError, ValueError) as exc:
+            raise IndexStoreError(f"cannot read the manifest of version {version}: {exc}") from exc
 
     def load(self, version: str | None = None, device: str = "cpu") -> StoredIndex:
         """Load and verify ``version`` (default: the current one)."""

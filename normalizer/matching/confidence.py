@@ -13,12 +13,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["FEATURES", "ConfidenceModel", "LocaleCalibration"]
+__all__ = ["FEATURES", "ConfidenceModel", "Features", "LocaleCalibration"]
 
-FEATURES = ("dense", "margin")
+
+@dataclass(frozen=True)
+class Features:
+    """What is known about a candidate for a transcript.
+
+    - ``dense``: best cosine similarity between a hypothesis and one of its texts;
+    - ``margin``: ``dense`` minus the best ``dense`` of any other canonical query;
+    - ``phonetic``: how alike the hypothesis and the matched text sound, in [0, 1];
+    - ``agreement``: share of the n-best's ASR score whose nearest query is this one.
+    """
+
+    dense: float
+    margin: float
+    phonetic: float = 0.0
+    agreement: float = 1.0
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+FEATURES = tuple(Features.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -60,8 +80,8 @@ class ConfidenceModel:
     def for_locale(self, locale: str) -> LocaleCalibration:
         return self.locales.get(locale, UNCALIBRATED)
 
-    def score(self, locale: str, dense: float, margin: float) -> float:
-        return self.for_locale(locale).score({"dense": dense, "margin": margin})
+    def score(self, locale: str, features: Features) -> float:
+        return self.for_locale(locale).score(features.as_dict())
 
     def threshold(self, locale: str) -> float:
         return self.for_locale(locale).threshold

@@ -1,4 +1,4 @@
-"""From transcript to answer: exact match, embed, search, score, decide.
+"""From transcript to answer: exact match, embed, search, score, guard, decide.
 
 For each transcript, in order:
 
@@ -8,9 +8,13 @@ For each transcript, in order:
 3. every hypothesis (the 1-best and the n-best alternatives) of every pending
    transcript is embedded in one embedder call, bounded by the embedder timeout and
    the caller's deadline (-> ``EMBEDDER_UNAVAILABLE`` / ``DEADLINE``);
-4. FAISS returns the top-k rows per hypothesis; rows are merged per canonical query;
-5. each candidate gets a confidence; the best one must reach the threshold
-   (-> ``BELOW_THRESHOLD``) and pass the difference guard (-> ``GUARD``).
+4. FAISS returns the top-k rows per hypothesis; rows are merged per canonical query,
+   and each candidate gets its features (``Features``): dense similarity, phonetic
+   similarity to the text it matched, margin to the runner-up, n-best agreement;
+5. the calibrated confidence model turns the features into the probability that the
+   rewrite is right; the best candidate must reach the threshold
+   (-> ``BELOW_THRESHOLD``) and pass the difference guard, which refuses a rewrite
+   whose differing words are not explained by ASR confusions or fillers (-> ``GUARD``).
 
 A wrong rewrite is worse than no rewrite: every step that is unsure returns the raw
 transcript, and says why.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,23 +35,29 @@ from normalizer.catalog import canonical_locale
 from normalizer.embedding import Embedder
 from normalizer.errors import EmbedderError
 from normalizer.index.store import LocaleData, StoredIndex
+from normalizer.matching import guard
 from normalizer.matching.answer import Answer, Fallback, MatchRequest, ScoredCandidate
-from normalizer.matching.confidence import ConfidenceModel
+from normalizer.matching.confidence import ConfidenceModel, Features
 from normalizer.matching.surface import surface_key
 from normalizer.metrics import Metrics
 
-__all__ = ["Matcher", "ServedIndex"]
+__all__ = ["Matcher", "Scored", "ServedIndex"]
 
 logger = logging.getLogger(__name__)
 
 # Time kept back from the caller's deadline to build and send the answer.
 DEADLINE_MARGIN = 0.010
+# Texts per embedder call that get the whole embedder timeout (see _embed).
+TIMEOUT_TEXTS = 32
+# Candidates (by dense similarity) that get phonetic scoring and guard checks.
+PHONETIC_CANDIDATES = 5
 
 
 @dataclass(frozen=True)
 class _LocaleView:
     data: LocaleData
-    exact: dict[str, int]          # surface key -> position of the query in data.queries
+    exact: dict[str, int]                     # surface key -> position in data.queries
+    prepared: tuple[guard.Utterance, ...]     # row -> the row's text, prepared for the guard
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,8 @@ class ServedIndex:
         for locale, data in stored.locales.items():
             pairs = zip(data.row_query, data.row_text, strict=True)
             exact = {surface_key(text): int(qi) for qi, text in pairs}
-            views[locale] = _LocaleView(data, exact)
+            prepared = tuple(guard.prepare(text, locale) for text in data.row_text)
+            views[locale] = _LocaleView(data, exact, prepared)
         return cls(stored, views, ConfidenceModel.from_calibration(stored.calibration))
 
     @property
@@ -83,17 +95,32 @@ class _Pending:
     hypotheses: list[tuple[str, float]]    # (text, ASR score), the 1-best first
 
 
+@dataclass(frozen=True)
+class Scored:
+    """A candidate with everything known about it: what calibration learns from."""
+
+    query_pos: int
+    row: int
+    hypothesis: int
+    features: Features
+    verdict: guard.Verdict | None      # None when the guard is off
+    confidence: float
+
+
 class Matcher:
     """Answers transcripts against the index it is given; the index can be swapped live."""
 
     def __init__(self, embedder: Embedder, metrics: Metrics, *, default_locale: str,
-                 top_k: int, min_confidence: float | None, embedder_timeout: float) -> None:
+                 top_k: int, min_confidence: float | None, embedder_timeout: float,
+                 phonetic: bool = True, use_guard: bool = True) -> None:
         self.embedder = embedder
         self.metrics = metrics
         self.default_locale = canonical_locale(default_locale)
         self.top_k = top_k
         self.min_confidence = min_confidence
         self.embedder_timeout = embedder_timeout
+        self.phonetic = phonetic
+        self.use_guard = use_guard
         self._index: ServedIndex | None = None
 
     @property
@@ -118,24 +145,57 @@ class Matcher:
         """Answer every request; ``deadline`` is an absolute ``time.monotonic()`` value."""
         index = self.index
         answers: list[Answer | None] = [None] * len(requests)
-        pending: list[_Pending] = []
+        pending = self._triage(index, requests, answers)
+        if pending:
+            vectors = await self._embed(index, pending, deadline)
+            row = 0
+            for p in pending:
+                count = len(p.hypotheses)
+                if isinstance(vectors, Fallback):
+                    answers[p.position] = _fallback(p.request, index, vectors, _WHY[vectors])
+                else:
+                    answers[p.position] = self._decide(
+                        index, p, self.score(index, p, vectors[row:row + count]))
+                row += count
+        return [a for a in answers if a is not None]
+
+    async def score_all(self, requests: Sequence[MatchRequest]) -> list[list[Scored] | Answer]:
+        """Every candidate of every request with its features (for calibration), or the
+        answer given without embedding. Embedder failures raise."""
+        index = self.index
+        answers: list[Answer | None] = [None] * len(requests)
+        pending = self._triage(index, requests, answers)
+        out: list[list[Scored] | Answer] = []
+        texts = [text for p in pending for text, _ in p.hypotheses]
+        vectors = await self.embedder.embed(texts, "query") if texts else np.zeros((0, 0))
+        scored: dict[int, list[Scored]] = {}
+        row = 0
+        for p in pending:
+            count = len(p.hypotheses)
+            scored[p.position] = self.score(index, p, vectors[row:row + count])
+            row += count
+        for pos in range(len(requests)):
+            early = answers[pos]
+            out.append(early if early is not None else scored[pos])
+        return out
+
+    def _triage(self, index: ServedIndex, requests: Sequence[MatchRequest],
+                answers: list[Answer | None]) -> list[_Pending]:
+        """Answer what needs no embedding; return the rest with their hypotheses."""
+        pending = []
         for pos, req in enumerate(requests):
             early = self._answer_without_embedding(index, req)
             if isinstance(early, Answer):
                 answers[pos] = early
-            else:
-                hyps = [(req.transcript, 1.0)]
-                seen = {req.transcript}
-                for text, score in req.alternatives:
-                    if text.strip() and text not in seen:
-                        seen.add(text)
-                        hyps.append((text, score))
-                pending.append(_Pending(pos, req, early, hyps))
-        if pending:
-            for pos, ans in self._answer_embedded(index, pending, await self._embed(
-                    index, pending, deadline)).items():
-                answers[pos] = ans
-        return [a for a in answers if a is not None]
+                continue
+            hyps = [(req.transcript, 1.0)]
+            seen = {req.transcript}
+            for text, score in req.alternatives:
+                if text.strip() and text not in seen:
+                    seen.add(text)
+                    hyps.append((text, score))
+            pending.append(_Pending(pos, req, early, hyps))
+        return pending
 
     def _answer_without_embedding(self, index: ServedIndex, req: MatchRequest) -> Answer | str:
         """An answer that needs no embedding, or the resolved locale to embed for."""
@@ -159,17 +219,20 @@ class Matcher:
                      deadline: float) -> np.ndarray | Fallback:
         texts = [text for p in pending for text, _ in p.hypotheses]
         budget = deadline - time.monotonic() - DEADLINE_MARGIN
-        limited_by_deadline = budget < self.embedder_timeout
+        # The embedder timeout is per TIMEOUT_TEXTS texts: a batch is one call, and a
+        # healthy embedder takes longer for more texts.
+        timeout = self.embedder_timeout * math.ceil(len(texts) / TIMEOUT_TEXTS)
+        limited_by_deadline = budget < timeout
         if budget <= 0:
             return Fallback.DEADLINE
         started = time.perf_counter()
         try:
             vectors = await asyncio.wait_for(self.embedder.embed(texts, "query"),
-                                             min(budget, self.embedder_timeout))
+                                             min(budget, timeout))
         except asyncio.TimeoutError:
             reason = Fallback.DEADLINE if limited_by_deadline else Fallback.EMBEDDER_UNAVAILABLE
             logger.warning("embedder gave no answer for %d texts within %.3fs (%s)",
-                           len(texts), min(budget, self.embedder_timeout), reason.label)
+                           len(texts), min(budget, timeout), reason.label)
             return reason
         except EmbedderError as exc:
             logger.warning("embedder failed for %d texts: %s", len(texts), exc)
@@ -183,60 +246,84 @@ class Matcher:
             return Fallback.EMBEDDER_UNAVAILABLE
         return vectors
 
-    def _answer_embedded(self, index: ServedIndex, pending: list[_Pending],
-                         vectors: np.ndarray | Fallback) -> dict[int, Answer]:
-        if isinstance(vectors, Fallback):
-            reason = ("embedder unavailable" if vectors is Fallback.EMBEDDER_UNAVAILABLE
-                      else "deadline reached before the embedder answered")
-            return {p.position: _fallback(p.request, index, vectors, reason) for p in pending}
-        out: dict[int, Answer] = {}
-        row = 0
-        for p in pending:
-            count = len(p.hypotheses)
-            out[p.position] = self._decide(index, p, vectors[row:row + count])
-            row += count
-        return out
-
-    def _decide(self, index: ServedIndex, p: _Pending, vectors: np.ndarray) -> Answer:
+    def score(self, index: ServedIndex, p: _Pending, vectors: np.ndarray) -> list[Scored]:
+        """Search, merge rows per canonical query, compute features and confidence."""
         view = index.locales[p.locale]
         started = time.perf_counter()
         scores, rows = view.data.vectors.search(vectors, self.top_k)
         self.metrics.search_duration.observe(time.perf_counter() - started)
-        candidates = self._candidates(index, view, p, scores, rows)
-        if not candidates:
+        # Every (hypothesis, row) pair seen, grouped by canonical query.
+        pairs: dict[int, list[tuple[float, int, int]]] = {}
+        top_of_hypothesis: list[int] = []
+        for h, (hyp_scores, hyp_rows) in enumerate(zip(scores, rows, strict=True)):
+            valid = [(float(s), int(r)) for s, r in zip(hyp_scores, hyp_rows, strict=True)
+                     if r >= 0]
+            for s, r in valid:
+                pairs.setdefault(int(view.data.row_query[r]), []).append((s, r, h))
+            top_of_hypothesis.append(int(view.data.row_query[valid[0][1]]) if valid else -1)
+        if not pairs:
+            return []
+        dense = {qi: max(s for s, _, _ in ps) for qi, ps in pairs.items()}
+        ranked = sorted(dense, key=lambda qi: -dense[qi])
+        weights = [max(score, 1e-6) for _, score in p.hypotheses]
+        total_weight = sum(weights)
+        prepared_hyps: dict[int, guard.Utterance] = {}
+        out = []
+        for rank, qi in enumerate(ranked):
+            runner_up = dense[ranked[1]] if rank == 0 and len(ranked) > 1 else (
+                dense[ranked[0]] if rank > 0 else 0.0)
+            agreement = sum(w for w, top in zip(weights, top_of_hypothesis, strict=True)
+                            if top == qi) / total_weight
+            _, best_r, best_h = max(pairs[qi])
+            phonetic, verdict, row, h = 0.0, None, best_r, best_h
+            if rank < PHONETIC_CANDIDATES and (self.phonetic or self.use_guard):
+                # The pair that best explains the candidate: allowed first, then by sound.
+                judged = []
+                for _, r, hh in pairs[qi]:
+                    if hh not in prepared_hyps:
+                        prepared_hyps[hh] = guard.prepare(p.hypotheses[hh][0], p.locale)
+                    v = guard.compare(prepared_hyps[hh], view.prepared[r])
+                    judged.append((v.allowed, v.phonetic_similarity, r, hh, v))
+                _, phonetic, row, h, verdict = max(judged, key=lambda j: j[:2])
+            features = Features(dense=dense[qi], margin=dense[qi] - runner_up,
+                                phonetic=phonetic if self.phonetic else 0.0,
+                                agreement=agreement)
+            out.append(Scored(qi, row, h, features, verdict if self.use_guard else None,
+                              index.confidence.score(p.locale, features)))
+        out.sort(key=lambda c: -c.confidence)
+        return out
+
+    def _decide(self, index: ServedIndex, p: _Pending, scored: list[Scored]) -> Answer:
+        view = index.locales[p.locale]
+        candidates = tuple(
+            ScoredCandidate(view.data.queries[c.query_pos].id, view.data.queries[c.query_pos].text,
+                            view.data.row_text[c.row], c.confidence, c.features.dense,
+                            p.hypotheses[c.hypothesis][0])
+            for c in scored[: max(p.request.max_candidates, 1)])
+        if not scored:
             return _fallback(p.request, index, Fallback.BELOW_THRESHOLD, "no candidates")
-        best = candidates[0]
+        best, shown = scored[0], candidates[: p.request.max_candidates]
         self.metrics.confidence.observe(best.confidence)
-        shown = tuple(candidates[: p.request.max_candidates])
         threshold = self.threshold(p.locale, p.request.min_confidence)
+        top = candidates[0]
         if best.confidence < threshold:
             return _fallback(p.request, index, Fallback.BELOW_THRESHOLD,
                              f"confidence {best.confidence:.3f} < {threshold:.3f} for "
-                             f"{best.canonical_id!r}", best.confidence, shown)
-        return Answer(best.text, True, best.canonical_id, best.confidence, Fallback.NONE,
-                      index.version, shown, f"confidence {best.confidence:.3f} >= {threshold:.3f}")
+                             f"{top.canonical_id!r}", best.confidence, shown)
+        if best.verdict is not None and not best.verdict.allowed:
+            self.metrics.guard_blocks.inc()
+            return _fallback(p.request, index, Fallback.GUARD,
+                             f"{top.canonical_id!r} would change the request: "
+                             f"{best.verdict.reason}", best.confidence, shown)
+        why = f"confidence {best.confidence:.3f} >= {threshold:.3f}"
+        if best.verdict is not None:
+            why += f"; guard: {best.verdict.reason}"
+        return Answer(top.text, True, top.canonical_id, best.confidence, Fallback.NONE,
+                      index.version, shown, why)
 
-    def _candidates(self, index: ServedIndex, view: _LocaleView, p: _Pending,
-                    scores: np.ndarray, rows: np.ndarray) -> list[ScoredCandidate]:
-        """Merge the rows of every hypothesis per canonical query, keeping each one's best."""
-        best: dict[int, tuple[float, int, int]] = {}   # query -> (dense, row, hypothesis)
-        for h, (hyp_scores, hyp_rows) in enumerate(zip(scores, rows, strict=True)):
-            for score, r in zip(hyp_scores, hyp_rows, strict=True):
-                if r < 0:
-                    continue
-                qi = int(view.data.row_query[r])
-                if qi not in best or score > best[qi][0]:
-                    best[qi] = (float(score), int(r), h)
-        ranked = sorted(best.items(), key=lambda item: -item[1][0])
-        out = []
-        for rank, (qi, (dense, r, h)) in enumerate(ranked):
-            runner_up = ranked[rank + 1][1][0] if rank + 1 < len(ranked) else 0.0
-            query = view.data.queries[qi]
-            conf = index.confidence.score(p.locale, dense, dense - runner_up)
-            out.append(ScoredCandidate(query.id, query.text, view.data.row_text[r], conf, dense,
-                                       p.hypotheses[h][0]))
-        out.sort(key=lambda c: -c.confidence)
-        return out
+
+_WHY = {Fallback.EMBEDDER_UNAVAILABLE: "embedder unavailable",
+        Fallback.DEADLINE: "deadline reached before the embedder answered"}
 
 
 def _fallback(req: MatchRequest, index: ServedIndex, why: Fallback, reason: str,

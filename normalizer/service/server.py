@@ -38,6 +38,40 @@ logger = logging.getLogger(__name__)
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["QueryNormalizer"].full_name
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 WARMUP_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+WATCH_FLUSH_SECONDS = 0.2
+
+
+class DrainingHealthServicer(health.aio.HealthServicer):
+    """The standard health service, except that open Watch streams end on shutdown.
+
+    The stock servicer never ends a Watch, so a client-side health checker (Envoy, gRPC
+    clients) would hold ``stop()`` for its whole grace period. Here every watcher is
+    sent NOT_SERVING and its stream then closes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._closing = asyncio.Event()
+
+    async def Watch(self, request: health_pb2.HealthCheckRequest,
+                    context: grpc.aio.ServicerContext) -> None:
+        watch = asyncio.ensure_future(super().Watch(request, context))
+        closing = asyncio.ensure_future(self._closing.wait())
+        done, _ = await asyncio.wait({watch, closing}, return_when=asyncio.FIRST_COMPLETED)
+        if watch in done:
+            closing.cancel()
+            return watch.result()
+        # NOT_SERVING was published before closing; let the watcher send it, then end.
+        await asyncio.wait({watch}, timeout=WATCH_FLUSH_SECONDS)
+        watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watch
+        return None
+
+    async def shut_down(self) -> None:
+        """NOT_SERVING for every service, then close the Watch streams."""
+        await self.enter_graceful_shutdown()
+        self._closing.set()
 
 
 class NormalizerServer:
@@ -51,8 +85,9 @@ class NormalizerServer:
         self.metrics = metrics
         self.matcher = Matcher(embedder, metrics, default_locale=settings.default_locale,
                                top_k=settings.top_k, min_confidence=settings.min_confidence,
-                               embedder_timeout=settings.embedder_timeout)
-        self.health = health.aio.HealthServicer()
+                               embedder_timeout=settings.embedder_timeout,
+                               phonetic=settings.phonetic, use_guard=settings.guard)
+        self.health = DrainingHealthServicer()
         self.grpc = grpc.aio.server(
             interceptors=[ObservingInterceptor(metrics)],
             options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -175,7 +210,7 @@ class NormalizerServer:
 
     async def stop(self, grace: float | None = 5.0) -> None:
         """NOT_SERVING, finish requests under way within ``grace`` seconds, stop."""
-        await self.health.enter_graceful_shutdown()
+        await self.health.shut_down()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -1,0 +1,81 @@
+"""Calibration: the logistic fit recovers a known model; thresholds meet the wrong-rate target."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from normalizer.matching.calibration import Example, choose_threshold, fit_locale, fit_logistic
+from normalizer.matching.confidence import ConfidenceModel, Features, LocaleCalibration
+
+
+def test_fit_recovers_known_weights() -> None:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(20000, 2))
+    true_w, true_b = np.array([2.0, -1.0]), 0.5
+    p = 1 / (1 + np.exp(-(x @ true_w + true_b)))
+    y = (rng.random(len(p)) < p).astype(float)
+    w, b = fit_logistic(x, y, l2=0.0)
+    np.testing.assert_allclose(w, true_w, atol=0.1)
+    assert b == pytest.approx(true_b, abs=0.1)
+
+
+def test_fit_handles_constant_feature() -> None:
+    x = np.column_stack([np.linspace(0, 1, 100), np.ones(100)])
+    y = (x[:, 0] > 0.5).astype(float)
+    w, _ = fit_logistic(x, y)
+    assert w[0] > 0 and w[1] == 0.0
+
+
+def test_threshold_is_lowest_that_meets_target() -> None:
+    # 100 cases: confident rights, a wrong at 0.7, rights at 0.6, a wrong at 0.5, passes.
+    decisions = [(0.9, True)] * 50 + [(0.7, False)] + [(0.6, True)] * 20 + [(0.5, False)] * 2
+    decisions += [(0.0, None)] * 27
+    threshold, figures = choose_threshold(decisions, max_wrong_rate=0.01)
+    assert threshold == 0.6                       # one wrong (1%) allowed, two are not
+    assert figures["rewritten_correct"] == 70 and figures["rewritten_wrong"] == 1
+    strict, strict_figures = choose_threshold(decisions, max_wrong_rate=0.0)
+    assert strict == 0.9 and strict_figures["rewritten_wrong"] == 0
+
+
+def test_threshold_when_even_the_top_is_wrong() -> None:
+    threshold, figures = choose_threshold([(0.99, False), (0.5, True)], max_wrong_rate=0.0)
+    assert threshold == 1.0 and figures["rewritten_wrong"] == 0
+
+
+def test_fit_locale_separates_right_from_wrong_candidates() -> None:
+    rng = np.random.default_rng(3)
+    examples = []
+    for _ in range(300):   # in-domain: the right candidate is closer and sounds alike
+        right = {"dense": 0.93 + rng.normal(0, 0.02), "margin": 0.03, "phonetic": 0.9,
+                 "agreement": 1.0}
+        other = {"dense": 0.88 + rng.normal(0, 0.02), "margin": -0.03, "phonetic": 0.4,
+                 "agreement": 0.0}
+        examples.append(Example([right, other], [True, False], [True, True]))
+    for _ in range(100):   # out of domain: nothing sounds alike
+        cand = {"dense": 0.88 + rng.normal(0, 0.02), "margin": 0.01, "phonetic": 0.3,
+                "agreement": 1.0}
+        examples.append(Example([cand], [False], [True]))
+    model, figures = fit_locale(examples, max_wrong_rate=0.01)
+    assert model.weights["phonetic"] > 0
+    assert figures["wrong_rate"] <= 0.01
+    assert figures["rewritten_correct"] >= 290
+
+
+def test_guard_blocked_best_is_never_counted_as_rewrite() -> None:
+    blocked = Example([{"dense": 0.99, "margin": 0.1, "phonetic": 1.0, "agreement": 1.0}],
+                      [False], [False])
+    model = LocaleCalibration({"dense": 10.0}, -5.0, 0.5)
+    from normalizer.matching.calibration import _decisions
+    assert _decisions([blocked], model) == [(model.score(blocked.features[0]), None)]
+
+
+def test_uncalibrated_model_and_calibration_block() -> None:
+    default = ConfidenceModel.from_calibration(None)
+    assert default.score("zh-CN", Features(0.99, 0.1)) > 0.9
+    assert default.score("zh-CN", Features(0.80, 0.1)) < 0.1
+    fitted = ConfidenceModel.from_calibration({"locales": {"en-US": {
+        "weights": {"phonetic": 4.0}, "bias": -2.0, "threshold": 0.7}}})
+    assert fitted.threshold("en-US") == 0.7
+    assert fitted.score("en-US", Features(0.0, 0.0, phonetic=0.5)) == pytest.approx(0.5)
+    assert fitted.threshold("zh-CN") == default.threshold("zh-CN")
