@@ -228,6 +228,9 @@ def format_report(report: Report) -> str:
             if nloc == loc:
                 lines.append(row("", noise, nf))
     lines.append("")
+    for loc, counts in report.fallbacks.items():
+        lines.append(f"answers {loc}: " + ", ".join(
+            f"{name} {n}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1])))
     lines.append(f"wrong rewrites: {len(report.wrong)}")
     for o in report.wrong:
         lines.append(f"  {o.case.source}: {o.case.transcript!r} -> {o.normalized_to} via "
