@@ -30,6 +30,7 @@ from normalizer.embedding import create_embedder
 from normalizer.errors import CatalogError, NormalizerError
 from normalizer.index.build import build_index
 from normalizer.index.store import EmbeddingSpec, IndexStore
+from normalizer.matching.confidence import FEATURES
 
 __all__ = ["main"]
 
@@ -191,7 +192,8 @@ async def _calibrate(args: argparse.Namespace) -> int:
                           phonetic=settings.phonetic, use_guard=settings.guard)
         matcher.set_index(ServedIndex.from_stored(stored))
         version, calibration = await calibrate_store(store, matcher, cases,
-                                                     args.max_wrong_rate, args.cases)
+                                                     args.max_wrong_rate, args.cases,
+                                                     args.features, not args.no_alternatives)
     finally:
         await embedder.aclose()
     print(json.dumps({"version": version, "calibrated_from": stored.version,
@@ -200,6 +202,16 @@ async def _calibrate(args: argparse.Namespace) -> int:
 
 
 # -- parser -----------------------------------------------------------------------------------
+
+def _feature_list(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in FEATURES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown feature(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(FEATURES)}")
+    return names
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -261,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--index", required=True, metavar="STORE", help="index store folder")
     cal.add_argument("--max-wrong-rate", type=float, default=0.01, metavar="RATE",
                      help="wrong rewrites allowed, as a share of all cases (default 0.01)")
+    cal.add_argument("--features", type=_feature_list, default=FEATURES, metavar="A,B",
+                     help=f"features the model may use (default: {','.join(FEATURES)}); "
+                          "fewer only for ablations")
+    cal.add_argument("--no-alternatives", action="store_true", help="ignore the cases' n-best")
     with_config(cal)
     add_arguments(cal, (*EMBEDDER_FLAGS, "device", "top_k", "default_locale", "phonetic",
                         "guard"))

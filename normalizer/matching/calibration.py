@@ -8,8 +8,11 @@ collects, for every case, the features of its top candidates. Per locale:
    cases contribute only negatives;
 2. every case is decided as the server would (best candidate by the new confidence,
    guard applied, exact matches always rewritten), and the threshold is the lowest
-   confidence at which wrong rewrites stay within ``max_wrong_rate`` of all cases:
-   the highest coverage that meets the target.
+   confidence at which wrong rewrites stay within ``max_wrong_rate`` of all cases,
+   both as counted on the cases and as expected from the fitted probabilities
+   (the sum of 1 - confidence over the rewrites): the highest coverage that meets the
+   target. The second bound keeps the threshold from sliding down to the last case
+   seen when the development cases happen to contain no wrong rewrite near it.
 
 The result is the ``calibration`` block of an index manifest.
 """
@@ -88,22 +91,24 @@ def choose_threshold(decisions: Sequence[tuple[float, bool | None]],
     total = len(decisions)
     allowed_wrong = math.floor(max_wrong_rate * total + 1e-9)
     ranked = sorted(((c, ok) for c, ok in decisions if ok is not None), key=lambda d: -d[0])
-    threshold, wrong, correct = 1.0, 0, 0
-    best = (1.0 + 1e-9, 0, 0)
+    wrong, correct, expected = 0, 0, 0.0
+    best = (1.0 + 1e-9, 0, 0, 0.0)
     i = 0
     while i < len(ranked):
         level = ranked[i][0]
         while i < len(ranked) and ranked[i][0] == level:
             correct += ranked[i][1] is True
             wrong += ranked[i][1] is False
+            expected += 1.0 - ranked[i][0]
             i += 1
-        if wrong > allowed_wrong:
+        if wrong > allowed_wrong or expected > max_wrong_rate * total:
             break
-        best = (level, correct, wrong)
-    threshold, correct, wrong = best
+        best = (level, correct, wrong, expected)
+    threshold, correct, wrong, expected = best
     return min(threshold, 1.0), {"cases": total, "rewritten_correct": correct,
                                  "rewritten_wrong": wrong,
-                                 "wrong_rate": wrong / total if total else 0.0}
+                                 "wrong_rate": wrong / total if total else 0.0,
+                                 "expected_wrong_rate": expected / total if total else 0.0}
 
 
 def fit_locale(examples: Sequence[Example], max_wrong_rate: float,
@@ -156,7 +161,8 @@ async def collect_examples(matcher: Any, requests: Sequence[Any], expected: Sequ
 
 
 async def calibrate_store(store: Any, matcher: Any, cases: Sequence[Any], max_wrong_rate: float,
-                          sources: Sequence[str]) -> tuple[str, dict[str, Any]]:
+                          sources: Sequence[str], features: Sequence[str] = FEATURES,
+                          use_alternatives: bool = True) -> tuple[str, dict[str, Any]]:
     """Fit every locale of the store's current version on ``cases``; publish the result.
 
     ``matcher`` must serve that version. Returns the new version and its calibration.
@@ -165,17 +171,18 @@ async def calibrate_store(store: Any, matcher: Any, cases: Sequence[Any], max_wr
 
     from normalizer.matching.answer import MatchRequest
 
-    requests = [MatchRequest(c.transcript, c.locale, c.alternatives) for c in cases]
+    requests = [MatchRequest(c.transcript, c.locale, c.alternatives if use_alternatives else ())
+                for c in cases]
     examples = await collect_examples(matcher, requests, [c.expected_id for c in cases],
                                       [c.locale for c in cases])
     locales: dict[str, Any] = {}
     for locale, items in sorted(examples.items()):
-        model, figures = fit_locale(items, max_wrong_rate)
+        model, figures = fit_locale(items, max_wrong_rate, features)
         locales[locale] = {"weights": dict(model.weights), "bias": model.bias,
                            "threshold": model.threshold, "dev": figures}
     calibration = {
         "method": "logistic",
-        "features": list(FEATURES),
+        "features": list(features),
         "max_wrong_rate": max_wrong_rate,
         "fitted_on": list(sources),
         "fitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

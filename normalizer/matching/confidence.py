@@ -26,13 +26,16 @@ class Features:
     - ``dense``: best cosine similarity between a hypothesis and one of its texts;
     - ``margin``: ``dense`` minus the best ``dense`` of any other canonical query;
     - ``phonetic``: how alike the hypothesis and the matched text sound, in [0, 1];
-    - ``agreement``: share of the n-best's ASR score whose nearest query is this one.
+    - ``agreement``: share of the n-best's ASR score whose nearest query is this one;
+    - ``allowed``: 1 if the difference guard accepts the rewrite, else 0 (a blocked
+      candidate is never chosen; as a feature it lets an allowed runner-up rise).
     """
 
     dense: float
     margin: float
     phonetic: float = 0.0
     agreement: float = 1.0
+    allowed: float = 1.0
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)

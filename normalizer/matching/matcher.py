@@ -27,7 +27,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,8 +49,6 @@ logger = logging.getLogger(__name__)
 DEADLINE_MARGIN = 0.010
 # Texts per embedder call that get the whole embedder timeout (see _embed).
 TIMEOUT_TEXTS = 32
-# Candidates (by dense similarity) that get phonetic scoring and guard checks.
-PHONETIC_CANDIDATES = 5
 
 
 @dataclass(frozen=True)
@@ -276,7 +274,7 @@ class Matcher:
                             if top == qi) / total_weight
             _, best_r, best_h = max(pairs[qi])
             phonetic, verdict, row, h = 0.0, None, best_r, best_h
-            if rank < PHONETIC_CANDIDATES and (self.phonetic or self.use_guard):
+            if self.phonetic or self.use_guard:
                 # The pair that best explains the candidate: allowed first, then by sound.
                 judged = []
                 for _, r, hh in pairs[qi]:
@@ -285,10 +283,14 @@ class Matcher:
                     v = guard.compare(prepared_hyps[hh], view.prepared[r])
                     judged.append((v.allowed, v.phonetic_similarity, r, hh, v))
                 _, phonetic, row, h, verdict = max(judged, key=lambda j: j[:2])
+            if not self.use_guard:
+                verdict = None
             features = Features(dense=dense[qi], margin=dense[qi] - runner_up,
                                 phonetic=phonetic if self.phonetic else 0.0,
-                                agreement=agreement)
-            out.append(Scored(qi, row, h, features, verdict if self.use_guard else None,
+                                agreement=agreement,
+                                allowed=0.0 if verdict is not None and not verdict.allowed
+                                else 1.0)
+            out.append(Scored(qi, row, h, features, verdict,
                               index.confidence.score(p.locale, features)))
         out.sort(key=lambda c: -c.confidence)
         return out
@@ -306,15 +308,18 @@ class Matcher:
         self.metrics.confidence.observe(best.confidence)
         threshold = self.threshold(p.locale, p.request.min_confidence)
         top = candidates[0]
-        if best.confidence < threshold:
+        if best.verdict is not None and not best.verdict.allowed:
+            # Blocked: GUARD if it would have passed had the guard allowed it.
+            unblocked = index.confidence.score(p.locale, replace(best.features, allowed=1.0))
+            if unblocked >= threshold:
+                self.metrics.guard_blocks.inc()
+                return _fallback(p.request, index, Fallback.GUARD,
+                                 f"{top.canonical_id!r} would change the request: "
+                                 f"{best.verdict.reason}", best.confidence, shown)
+        if best.confidence < threshold or (best.verdict is not None and not best.verdict.allowed):
             return _fallback(p.request, index, Fallback.BELOW_THRESHOLD,
                              f"confidence {best.confidence:.3f} < {threshold:.3f} for "
                              f"{top.canonical_id!r}", best.confidence, shown)
-        if best.verdict is not None and not best.verdict.allowed:
-            self.metrics.guard_blocks.inc()
-            return _fallback(p.request, index, Fallback.GUARD,
-                             f"{top.canonical_id!r} would change the request: "
-                             f"{best.verdict.reason}", best.confidence, shown)
         why = f"confidence {best.confidence:.3f} >= {threshold:.3f}"
         if best.verdict is not None:
             why += f"; guard: {best.verdict.reason}"
