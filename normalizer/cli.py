@@ -37,7 +37,8 @@ __all__ = ["main"]
 logger = logging.getLogger("normalizer")
 
 EMBEDDER_FLAGS = ("embedder", "embedder_url", "embedder_model", "embedder_api_key",
-                  "embedder_timeout", "embedder_dimensions", "text_format", "task")
+                  "embedder_timeout", "embedder_dimensions", "embedder_threads", "text_format",
+                  "task")
 SERVER_FLAGS = ("host", "port", "metrics_port", "device", "default_locale", "min_confidence",
                 "top_k", "max_transcript_chars", "max_alternatives", "max_batch",
                 "max_inflight", "default_deadline", "reload_interval", "phonetic", "guard")

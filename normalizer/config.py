@@ -58,6 +58,9 @@ class Settings:
         "query/document text format profile (default: the embedder's own)"))
     task: str = field(default=DEFAULT_TASK, metadata=_opt(
         "task description in instruction-style query formats (qwen3)"))
+    embedder_threads: int = field(default=1, metadata=_opt(
+        "CPU threads of the local embedder; its OpenMP threads spin, and more threads "
+        "than idle cores make latency collapse under load", low=1, high=256))
     build_batch_size: int = field(default=64, metadata=_opt(
         "texts per embedder call when building an index", low=1, high=4096))
     # Index

