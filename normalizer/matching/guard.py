@@ -20,6 +20,20 @@ content. The guard aligns the two texts (align.py) and judges every span where t
    group with the same sound key. Anything else - a word added or dropped, a syllable
    with another sound (书房/客厅, 厨/书) - means the request differs: block.
 
+Narrow leniencies on top (each keeps slots, numbers and antonyms blocking):
+
+* **optional words** (``OPTIONAL_WORDS``: English to/for/my/me/is/are/it, Chinese 把) stay
+  content, so a homophone of one aligns as a confusion (too/to, 罢/把), but the search may
+  also drop one on either side ("take home" / "take me home");
+* zh multi-character fillers also match a homophone (一夏 = 一下, 班我 = 帮我), 得/地 read
+  ``de`` are the particle 的;
+* a number read from exactly the words the other side has (一点 after 调消 reads as 1
+  o'clock, after 调小 as "a bit") is the same words, not a different number;
+* with a catalog **vocabulary** (``prepare(..., vocabulary=vocabulary(texts, locale))`` on
+  the candidate), an English word outside it may be a vowel-only misspelling of the
+  candidate's word when its key has 4+ symbols (melk/milk, tern/turn; not dan/don), or a
+  dropped made-up spelling of a function word (mi, mai, his, fer).
+
 A wrong rewrite is worse than no rewrite, so every rule errs towards blocking. Locales
 other than ``zh-*`` and ``en-*`` fall back to exact (case-folded) words.
 
@@ -34,7 +48,7 @@ number keyed by its value read aloud (so ``6点``/``六点`` and ``20``/``twenty
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from normalizer.matching.align import INDEL_COST, Edit, Span, align_range, differing_spans
@@ -43,6 +57,8 @@ from normalizer.matching.phonetic import (
     Kind,
     Lang,
     Token,
+    consonant_skeleton,
+    english_key,
     join_surfaces,
     language,
     mergeable,
@@ -50,9 +66,13 @@ from normalizer.matching.phonetic import (
     string_similarity,
     tokenize,
     tokens_confusable,
+    vowel_variant,
 )
 
-__all__ = ["ANTONYMS", "FILLERS", "Utterance", "Verdict", "compare", "prepare"]
+__all__ = [
+    "ANTONYMS", "FILLERS", "OPTIONAL_WORDS", "Utterance", "Verdict", "compare", "prepare",
+    "vocabulary",
+]
 
 # Fillers, hesitations, politeness and particles: removing them never changes the request.
 # Matched on whole tokens (Chinese: characters; English: words), longest phrase first.
@@ -63,16 +83,54 @@ _ZH_FILLERS = (
     "的", "了", "吧", "呢", "吗",                        # particles ASR adds or drops
     "一下", "帮我", "请", "给我", "麻烦",                 # politeness
 )
+# Multi-character fillers also match a homophone (folded syllable keys): the recogniser
+# writes 一夏/一吓 for 一下, 班我 for 帮我, 就司 for 就是, 辣个 for 那个. These sound-alikes
+# are not: 哪个 (which one) is a question, not the filler 那个.
+_ZH_SOUND_FILLER_EXCLUDED = frozenset(("哪个",))
+# 得 and 地 read "de" are the particle 的 written with a homophone (关闭所有得灯); read
+# otherwise (地图 di, 得 dei) they are words.
+_ZH_DE_HOMOPHONES = frozenset(("得", "地"))
 _EN_FILLERS = (
     "uh", "um", "er", "erm", "ah", "oh", "hmm",          # hesitations
     "like", "just", "hey",                               # discourse fillers
     "please", "can you", "could you", "would you", "will you",   # politeness
+    "okay", "ok", "thanks", "thank you",                 # politeness
     "the", "a", "an",                                    # articles ASR adds or drops
+    "duh", "da", "thuh",                                 # ... and spells for "the"
 )
 FILLERS: dict[Lang, tuple[tuple[str, ...], ...]] = {
     "zh": tuple(tuple(phrase) for phrase in _ZH_FILLERS),
     "en": tuple(tuple(phrase.split()) for phrase in _EN_FILLERS),
     "other": (),
+}
+
+# zh filler phrases of 2+ characters by the folded key of their first syllable.
+_ZH_SOUND_FILLERS: dict[str, tuple[tuple[str, ...], ...]] = {}
+for _phrase in _ZH_FILLERS:
+    if len(_phrase) >= 2:
+        _keys = tuple(t.key for t in tokenize(_phrase, "zh"))
+        _ZH_SOUND_FILLERS[_keys[0]] = (*_ZH_SOUND_FILLERS.get(_keys[0], ()), _keys)
+
+# English function words whose misspellings the guard may drop when the recogniser made them
+# up (a word outside the catalog's vocabulary): "mi"/"mai" (my), "his"/"as" (is), "fer" (for).
+_EN_FUNCTION_WORDS = ("the", "a", "an", "to", "for", "my", "me", "is", "are", "it")
+_EN_FUNCTION_SKELETONS = frozenset(
+    consonant_skeleton(english_key(w)) for w in _EN_FUNCTION_WORDS) - {""}
+# An out-of-vocabulary word may stand for a catalog word with other vowels ("melk"/"milk",
+# "tern"/"turn") only from this many key symbols on: short keys are names (dan/don, sun/son).
+_OOV_VOWEL_VARIANT_MIN_KEY = 4
+# Never lenient: particles and verbs whose change is a different request.
+_EN_PROTECTED = frozenset(("on", "off", "of", "up", "down", "in", "out", "open", "close",
+                           "not", "no", "yes"))
+
+# Optional words: content (they align, and a homophone of one is an ASR confusion: too/to,
+# 罢/把), but the search may drop one on either side. English function words ASR adds or
+# drops ("add eggs the list", "take home", "what reminders"); never on/off/of/up/down/in/
+# out/open/close, which are content. Chinese 把, the disposal particle (把灯关了 = 灯关了).
+OPTIONAL_WORDS: dict[Lang, frozenset[str]] = {
+    "zh": frozenset(("把",)),
+    "en": frozenset(("to", "for", "my", "me", "is", "are", "it")),
+    "other": frozenset(),
 }
 
 # Filler phrases by first token, longest first.
@@ -127,6 +185,8 @@ _EN_NEGATING_PREFIXES = frozenset(("un", "dis", "de", "non"))
 _ANTONYM_MAX_TOKENS = 2
 # Moves of the allowed-path search: 1-1, then 2-1 and 1-2 (split/merged Latin words).
 _MOVES = ((1, 1), (2, 1), (1, 2))
+# A number read from words spans at most this many tokens (一点, 一 点 ...).
+_NUMBER_READING_MAX_TOKENS = 4
 # Beyond this many alignment cells a blocked pair is reported without naming the span.
 _ALIGN_FOR_REASON_MAX_CELLS = 16
 
@@ -146,6 +206,11 @@ class Utterance:
     content_key: str                     # content surfaces joined: equal = same content
     surfaces: tuple[str, ...]            # surface of each content token
     latin: tuple[bool, ...]              # content tokens that can split/merge (Latin, numbers)
+    optional: tuple[bool, ...]           # content tokens the search may drop (OPTIONAL_WORDS)
+    # The catalog's words for this locale (``vocabulary()``), or None: unknown. When the
+    # candidate (or else the transcript) carries one, a transcript word outside it is taken
+    # for ASR noise in two narrow cases (see ``compare``).
+    vocabulary: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,8 +220,18 @@ class Verdict:
     reason: str                   # human-readable, names the spans
 
 
-def prepare(text: str, locale: str) -> Utterance:
-    """Tokenize, read numbers, remove fillers: everything ``compare`` needs, done once."""
+def vocabulary(texts: Iterable[str], locale: str) -> frozenset[str]:
+    """The words (token surfaces) of a locale's catalog texts, for ``prepare(vocabulary=)``."""
+    lang = language(locale)
+    return frozenset(tok.surface for text in texts for tok in tokenize(text, lang))
+
+
+def prepare(text: str, locale: str, vocabulary: frozenset[str] | None = None) -> Utterance:
+    """Tokenize, read numbers, remove fillers: everything ``compare`` needs, done once.
+
+    ``vocabulary`` (``guard.vocabulary(catalog_texts, locale)``) is stored on the utterance;
+    pass it when preparing catalog texts. None (the default) keeps every rule strict.
+    """
     lang = language(locale)
     tokens, numbers = collapse_numbers(tokenize(text, lang), lang)
     content: list[Token] = []
@@ -184,6 +259,9 @@ def prepare(text: str, locale: str) -> Utterance:
         content_key="\x1f".join(t.surface for t in content),
         surfaces=tuple(t.surface for t in content),
         latin=tuple(mergeable(t) for t in content),
+        optional=tuple(t.surface in OPTIONAL_WORDS[lang] and t.kind is not Kind.NUM
+                       for t in content),
+        vocabulary=vocabulary,
     )
 
 
@@ -199,6 +277,16 @@ def _filler_at(tokens: Sequence[Token], i: int, lang: Lang) -> int:
             for k in range(1, size)
         ):
             return size
+    if lang == "zh" and tok.kind is Kind.HAN:
+        if tok.surface in _ZH_DE_HOMOPHONES and tok.raw == "de":
+            return 1
+        for keys in _ZH_SOUND_FILLERS.get(tok.key, ()):
+            size = len(keys)
+            if i + size <= len(tokens) and all(
+                tokens[i + k].kind is Kind.HAN and tokens[i + k].key == keys[k]
+                for k in range(1, size)
+            ) and join_surfaces(tokens[i:i + size]) not in _ZH_SOUND_FILLER_EXCLUDED:
+                return size
     return 0
 
 
@@ -225,7 +313,8 @@ def compare(transcript: Utterance, candidate: Utterance) -> Verdict:
         s = 0
         while s < n - p and s < m - p and a[n - 1 - s] == b[m - 1 - s]:
             s += 1
-        search = _Search(t, c, n - s, m - s)
+        known = c.vocabulary if c.vocabulary is not None else t.vocabulary
+        search = _Search(t, c, n - s, m - s, known if t.lang == "en" else None)
         if not search.walk(p, p):
             return Verdict(False, sim, _block_reason(search, p, p))
         notes = search.notes
@@ -253,11 +342,13 @@ def _filler_note(a: Sequence[str], b: Sequence[str]) -> str:
 class _Search:
     """Depth-first search for a path of allowed moves from (i, j) to (a_end, b_end)."""
 
-    __slots__ = ("a_end", "b_end", "c", "deepest", "failed", "notes", "t")
+    __slots__ = ("a_end", "b_end", "c", "deepest", "failed", "known", "notes", "t")
 
-    def __init__(self, t: Utterance, c: Utterance, a_end: int, b_end: int) -> None:
+    def __init__(self, t: Utterance, c: Utterance, a_end: int, b_end: int,
+                 known: frozenset[str] | None = None) -> None:
         self.t, self.c = t, c
         self.a_end, self.b_end = a_end, b_end
+        self.known = known
         self.failed: set[tuple[int, int]] = set()
         self.notes: list[tuple[str, str]] = []
         self.deepest = (-1, -1)
@@ -275,33 +366,107 @@ class _Search:
                 continue
             if (di > 1 or dj > 1) and not (all(t.latin[i:i + di]) and all(c.latin[j:j + dj])):
                 continue
-            ok, kind, detail = _edit(t, c, i, i + di, j, j + dj, detail=False)
-            if not ok:
-                continue
-            if kind:
-                self.notes.append((kind, detail))
-            if self.walk(i + di, j + dj):
+            ok, kind, detail = _edit(t, c, i, i + di, j, j + dj, detail=False,
+                                     known=self.known)
+            if ok and self._take(i + di, j + dj, kind, detail):
                 return True
-            if kind:
-                self.notes.pop()
+        for di, dj, kind, detail in self._extra_moves(i, j):
+            if self._take(i + di, j + dj, kind, detail):
+                return True
         self.failed.add((i, j))
         return False
 
+    def _take(self, i: int, j: int, kind: str, detail: str) -> bool:
+        if kind:
+            self.notes.append((kind, detail))
+        if self.walk(i, j):
+            return True
+        if kind:
+            self.notes.pop()
+        return False
+
+    def _extra_moves(self, i: int, j: int) -> list[tuple[int, int, str, str]]:
+        """Moves beyond 1-1/2-1/1-2: a number read from the very words the other side has
+        (一点 after 调消 is "one o'clock", after 调小 "a bit": the same words either way),
+        dropping an optional word, and, with a vocabulary, a made-up spelling of a function
+        word (mi, mai)."""
+        t, c = self.t, self.c
+        moves: list[tuple[int, int, str, str]] = []
+        if i < self.a_end and j < self.b_end:
+            if t.numbers[i] is not None and c.numbers[j] is None:
+                k = _same_words(t.surfaces[i], c, j, self.b_end)
+                if k:
+                    moves.append((1, k, "number reading", f"'{t.surfaces[i]}'"))
+            elif c.numbers[j] is not None and t.numbers[i] is None:
+                k = _same_words(c.surfaces[j], t, i, self.a_end)
+                if k:
+                    moves.append((k, 1, "number reading", f"'{c.surfaces[j]}'"))
+        known = self.known
+        if i < self.a_end and (t.optional[i] or (
+                known is not None and _made_up_function_word(t.content[i], known))):
+            moves.append((1, 0, "optional word", f"'{t.surfaces[i]}'"))
+        if j < self.b_end and (c.optional[j] or (
+                known is not None and _made_up_function_word(c.content[j], known))):
+            moves.append((0, 1, "optional word", f"'{c.surfaces[j]}'"))
+        return moves
+
+
+def _same_words(text: str, u: Utterance, j: int, end: int) -> int:
+    """How many word tokens of ``u`` from ``j`` spell ``text`` exactly (none a number), or 0."""
+    spelt = ""
+    for k in range(j, min(end, j + _NUMBER_READING_MAX_TOKENS)):
+        if u.numbers[k] is not None:
+            return 0
+        spelt = join_surfaces(u.content[j:k + 1])
+        if spelt == text:
+            return k + 1 - j
+        if not text.startswith(spelt):
+            return 0
+    return 0
+
+
+def _made_up_function_word(tok: Token, known: frozenset[str]) -> bool:
+    """A word outside the catalog's vocabulary that is a function word with other vowels
+    (``mi``/``mai`` for my, ``fer`` for for) or a dropped h (``his`` for is)."""
+    if tok.kind is not Kind.WORD or tok.surface in known or tok.surface in _EN_PROTECTED:
+        return False
+    skeleton = consonant_skeleton(tok.key)
+    return skeleton in _EN_FUNCTION_SKELETONS or (
+        skeleton.startswith("H") and skeleton[1:] in _EN_FUNCTION_SKELETONS)
+
+
+def _oov_vowel_variant(a: Token, b: Token, known: frozenset[str]) -> bool:
+    """One word outside the catalog's vocabulary, the other the same consonants with other
+    vowels (``melk``/``milk``, ``tern``/``turn``): the recogniser's spelling, not a slot."""
+    return (
+        a.kind is Kind.WORD and b.kind is Kind.WORD
+        and (a.surface not in known or b.surface not in known)
+        and a.surface not in _EN_PROTECTED and b.surface not in _EN_PROTECTED
+        and len(a.key) >= _OOV_VOWEL_VARIANT_MIN_KEY
+        and vowel_variant(a.key, b.key)
+    )
+
 
 def _edit(
-    t: Utterance, c: Utterance, i0: int, i1: int, j0: int, j1: int, detail: bool = True
+    t: Utterance, c: Utterance, i0: int, i1: int, j0: int, j1: int, detail: bool = True,
+    known: frozenset[str] | None = None,
 ) -> tuple[bool, str, str]:
     """Judge ``a[i0:i1]`` against ``b[j0:j1]``: (allowed, kind of note or reason, detail).
 
-    With ``detail=False`` a refused edit comes back without its (costly) text.
+    With ``detail=False`` a refused edit comes back without its (costly) text. ``known``
+    (the catalog vocabulary, English only) admits ``_oov_vowel_variant`` substitutions.
     """
+    variant = False
     if i1 - i0 == 1 and j1 - j0 == 1:
         if t.surfaces[i0] == c.surfaces[j0]:
             return True, "", ""
-        if t.numbers[i0] is None and c.numbers[j0] is None and not detail and not (
+        if t.numbers[i0] is None and c.numbers[j0] is None and not (
             tokens_confusable(t.content[i0:i1], c.content[j0:j1])
         ):
-            return False, "slot differs", ""
+            variant = known is not None and _oov_vowel_variant(t.content[i0], c.content[j0],
+                                                               known)
+            if not variant and not detail:
+                return False, "slot differs", ""
     ea = t.content[i0:i1]
     eb = c.content[j0:j1]
     na = [n for n in t.numbers[i0:i1] if n is not None]
@@ -319,12 +484,12 @@ def _edit(
         return False, "dropped words", f"'{join_surfaces(ea)}'" if detail else ""
     if not ea:
         return False, "added words", f"'{join_surfaces(eb)}'" if detail else ""
-    if not tokens_confusable(ea, eb):
+    if not variant and not tokens_confusable(ea, eb):
         return False, "slot differs", _pair(ea, eb, " vs ") if detail else ""
     antonym = _antonym(ea, eb, t.lang)
     if antonym is not None:
         return False, "antonym", f"'{antonym[0]}' vs '{antonym[1]}'"
-    return True, "asr confusion", _pair(ea, eb, "~")
+    return True, "asr noise" if variant else "asr confusion", _pair(ea, eb, "~")
 
 
 def _pair(a: Sequence[Token], b: Sequence[Token], sep: str) -> str:
@@ -336,25 +501,27 @@ def _block_reason(search: _Search, a0: int, b0: int) -> str:
     the search reached) when it is small, else name the rest as a whole."""
     t, c = search.t, search.c
     a1, b1 = search.a_end, search.b_end
-    reason = _reason_in(t, c, a0, a1, b0, b1)
+    known = search.known
+    reason = _reason_in(t, c, a0, a1, b0, b1, known)
     if reason is not None:
         return reason
     i, j = search.deepest
     if (i, j) != (a0, b0):
-        reason = _reason_in(t, c, i, a1, j, b1)
+        reason = _reason_in(t, c, i, a1, j, b1, known)
         if reason is not None:
             return reason
     antonym = _antonym(t.content[i:a1], c.content[j:b1], t.lang)
     if antonym is not None:
         return f"antonym: '{antonym[0]}' vs '{antonym[1]}'"
     if i < a1 and j < b1:
-        ok, kind, detail = _edit(t, c, i, i + 1, j, j + 1)
+        ok, kind, detail = _edit(t, c, i, i + 1, j, j + 1, known=known)
         if not ok and kind == "number differs":
             return f"{kind}: {detail}"
     return f"slot differs: {_pair(t.content[i:a1], c.content[j:b1], ' vs ')}"
 
 
-def _reason_in(t: Utterance, c: Utterance, a0: int, a1: int, b0: int, b1: int) -> str | None:
+def _reason_in(t: Utterance, c: Utterance, a0: int, a1: int, b0: int, b1: int,
+               known: frozenset[str] | None = None) -> str | None:
     """The block reason within ``a[a0:a1]``/``b[b0:b1]`` if it is small enough to align."""
     n, m = a1 - a0, b1 - b0
     if n == 0 or m == 0:
@@ -367,13 +534,14 @@ def _reason_in(t: Utterance, c: Utterance, a0: int, a1: int, b0: int, b1: int) -
     else:
         return None
     for span in differing_spans(t.content, c.content, edits):
-        reason = _judge(span, t, c)
+        reason = _judge(span, t, c, known)
         if reason is not None:
             return reason
     return None
 
 
-def _judge(span: Span, t: Utterance, c: Utterance) -> str | None:
+def _judge(span: Span, t: Utterance, c: Utterance,
+           known: frozenset[str] | None = None) -> str | None:
     """The block reason of one differing span, or None if every edit in it is allowed.
 
     A differing number is named as such; otherwise the first run of consecutive refused
@@ -387,7 +555,8 @@ def _judge(span: Span, t: Utterance, c: Utterance) -> str | None:
     run: list[Edit] = []
     for e in (*span.edits, None):
         if e is not None:
-            ok, kind, detail = _edit(t, c, e.a_start, e.a_end, e.b_start, e.b_end)
+            ok, kind, detail = _edit(t, c, e.a_start, e.a_end, e.b_start, e.b_end,
+                                     known=known)
             if kind == "number differs":
                 return f"{kind}: {detail}"
             if not ok:

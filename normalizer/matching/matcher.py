@@ -72,7 +72,11 @@ class ServedIndex:
         for locale, data in stored.locales.items():
             pairs = zip(data.row_query, data.row_text, strict=True)
             exact = {surface_key(text): int(qi) for qi, text in pairs}
-            prepared = tuple(guard.prepare(text, locale) for text in data.row_text)
+            # Words of the catalog: a transcript word outside it that merely sounds like
+            # the candidate's word is ASR noise rather than another slot value.
+            vocabulary = guard.vocabulary(data.row_text, locale)
+            prepared = tuple(guard.prepare(text, locale, vocabulary=vocabulary)
+                             for text in data.row_text)
             views[locale] = _LocaleView(data, exact, prepared)
         return cls(stored, views, ConfidenceModel.from_calibration(stored.calibration))
 

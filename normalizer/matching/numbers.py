@@ -39,6 +39,7 @@ from normalizer.matching.phonetic import (
     Kind,
     Lang,
     Token,
+    english_key,
     join_surfaces,
     language,
     sound_key,
@@ -156,6 +157,13 @@ _EN_MERIDIEM: tuple[tuple[tuple[str, ...], str], ...] = (
     (("in", "the", "evening"), "pm"),
     (("at", "night"), "pm"),
 )
+# "in the <part of the day>" also counts with the article dropped or misspelt, and with the
+# part of the day heard as a homophone ("in the mourning").
+_EN_ARTICLE_SPELLINGS = frozenset(("the", "da", "duh", "thuh"))
+_EN_DAY_PARTS_BY_SOUND = {
+    english_key(phrase[-1]): meridiem for phrase, meridiem in _EN_MERIDIEM
+    if phrase[:2] == ("in", "the")
+}
 
 
 def _en_word_number(words: Sequence[str], i: int) -> tuple[float, int] | None:
@@ -256,6 +264,16 @@ def _en_meridiem(words: Sequence[str], j: int) -> tuple[str, int] | None:
     for phrase, meridiem in _EN_MERIDIEM:
         if tuple(words[j:j + len(phrase)]) == phrase:
             return meridiem, j + len(phrase)
+    # "in morning", "in da mourning": the article dropped or misspelt, the part of the day
+    # by sound.
+    if j < len(words) and words[j] == "in":
+        k = j + 1
+        if k < len(words) and words[k] in _EN_ARTICLE_SPELLINGS:
+            k += 1
+        if k < len(words):
+            said = _EN_DAY_PARTS_BY_SOUND.get(english_key(words[k]))
+            if said is not None:
+                return said, k + 1
     return None
 
 
@@ -276,6 +294,13 @@ _ZH_MERIDIEM = {
     "中午": "pm", "下午": "pm", "晚上": "pm", "傍晚": "pm", "夜里": "pm", "夜晚": "pm",
     "半夜": "am",
 }
+# The same meridiem words by sound (folded syllable keys): the recogniser writes 早善/早上,
+# 挽丧/晚上; a homophone of a meridiem word before a time is that meridiem word.
+_ZH_MERIDIEM_BY_SOUND = {
+    tuple(t.key for t in tokenize(word, "zh")): meridiem for word, meridiem in _ZH_MERIDIEM.items()
+}
+# 一 + any character read xia (下, 夏, 吓 ...) is the softener 一下 ("a bit"), not one.
+_ZH_XIA = "xia"
 _ZH_PERCENT_PREFIX = "百分之"
 
 
@@ -350,7 +375,10 @@ def _zh_number_at(tokens: Sequence[Token], i: int) -> tuple[float, bool, int] | 
     if tok.surface not in _ZH_NUMERALS:
         return None
     j = _zh_run_end(surfaces, i)
-    if _zh_is_word(surfaces, i, j):
+    if _zh_is_word(surfaces, i, j) or (
+        j == i + 1 and tok.surface == "一" and j < len(tokens)
+        and tokens[j].kind is Kind.HAN and tokens[j].raw == _ZH_XIA
+    ):
         return None
     return _zh_numeral_value("".join(surfaces[i:j])), False, j
 
@@ -378,12 +406,20 @@ def _zh_numbers(tokens: Sequence[Token]) -> list[Mention]:
             value, is_time, j = _zh_clock(tokens, value, j + 1)
         meridiem = None
         if is_time and start >= 2:
-            meridiem = _ZH_MERIDIEM.get(surfaces[start - 2] + surfaces[start - 1])
+            meridiem = _zh_meridiem(tokens[start - 2], tokens[start - 1])
             if meridiem is not None:
                 start -= 2
         mentions.append(Mention(start, j, Number(value, meridiem, is_time, percent)))
         i = j
     return mentions
+
+
+def _zh_meridiem(first: Token, second: Token) -> str | None:
+    """The meridiem said by two Han tokens (a homophone counts: 早善 = 早上), else None."""
+    said = _ZH_MERIDIEM.get(first.surface + second.surface)
+    if said is not None or first.kind is not Kind.HAN or second.kind is not Kind.HAN:
+        return said
+    return _ZH_MERIDIEM_BY_SOUND.get((first.key, second.key))
 
 
 def _zh_clock(tokens: Sequence[Token], hour: float, j: int) -> tuple[float, bool, int]:

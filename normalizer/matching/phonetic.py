@@ -66,6 +66,7 @@ __all__ = [
     "Kind",
     "Lang",
     "Token",
+    "consonant_skeleton",
     "english_confusable",
     "english_key",
     "fold_syllable",
@@ -84,6 +85,7 @@ __all__ = [
     "tokenize",
     "tokens_confusable",
     "tokens_distance",
+    "vowel_variant",
 ]
 
 Lang = Literal["zh", "en", "other"]
@@ -383,6 +385,24 @@ def _consonants(key: str) -> str:
     return "".join(ch for ch in key if not ch.islower())
 
 
+@lru_cache(maxsize=65536)
+def consonant_skeleton(key: str) -> str:
+    """The consonant codes of an English sound key: ``MeLK`` -> ``MLK``, ``Mi`` -> ``M``."""
+    return _consonants(key)
+
+
+def vowel_variant(a: str, b: str) -> bool:
+    """Two English sound keys that differ only in vowel classes, position by position:
+    ``MeLK``/``MiLK``, ``TeRN``/``TuRN`` (and ``TaN``/``ToN``: the caller decides when that
+    is an ASR confusion and not another name)."""
+    if len(a) != len(b) or a == b:
+        return a == b
+    for x, y in zip(a, b, strict=True):
+        if x != y and not (x.islower() and y.islower()):
+            return False
+    return True
+
+
 # ---------------------------------------------------------------------------------------
 # Tokens
 
@@ -418,7 +438,7 @@ def tokenize(text: str, lang: Lang) -> tuple[Token, ...]:
             continue
         flush_han()
         if group == "word":
-            for word in _EN_CONTRACTIONS.get(piece, (piece,)):
+            for word in _EN_CONTRACTIONS.get(piece) or _fused_contraction(piece):
                 tokens.append(Token(word, Kind.WORD, word, english_key(word)))
         elif group == "digits":
             tokens.append(Token(piece, Kind.DIGITS, piece, _digit_key(piece, lang)))
@@ -426,6 +446,19 @@ def tokenize(text: str, lang: Lang) -> tuple[Token, ...]:
             tokens.append(Token(piece, Kind.SYMBOL, piece, piece))
     flush_han()
     return tuple(tokens)
+
+
+@lru_cache(maxsize=8192)
+def _fused_contraction(word: str) -> tuple[str, ...]:
+    """A contraction fused with the next word by the recogniser, spelt out:
+    ``what'sthe`` -> ``what is the``. Any other word comes back as itself."""
+    cut = word.find("'")
+    if cut > 0:
+        for size in (1, 2):            # 's 'm 'd 't / 're 'll 've
+            head = word[:cut + 1 + size]
+            if len(head) < len(word) and head in _EN_CONTRACTIONS:
+                return (*_EN_CONTRACTIONS[head], *_fused_contraction(word[len(head):]))
+    return (word,)
 
 
 def _exact_tokens(norm: str) -> Iterable[Token]:

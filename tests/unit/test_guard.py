@@ -7,7 +7,16 @@ import time
 
 import pytest
 
-from normalizer.matching.guard import ANTONYMS, FILLERS, Utterance, Verdict, compare, prepare
+from normalizer.matching.guard import (
+    ANTONYMS,
+    FILLERS,
+    OPTIONAL_WORDS,
+    Utterance,
+    Verdict,
+    compare,
+    prepare,
+    vocabulary,
+)
 
 ZH = "zh-CN"
 EN = "en-US"
@@ -42,6 +51,16 @@ ZH_ALLOWED = [
     ("播放周杰伦的稻香。", "播放周杰伦的稻香"),       # punctuation
     ("打开蓝牙耳机", "打开篮牙耳机"),                # lan/lan
     ("你好小度能不能打开空调", "你好小度能不能打开空调"),
+    ("窗帘拉开", "把窗帘拉开"),                      # 把 is optional
+    ("罢灯关掉", "把灯关掉"),                        # ... and a homophone of it still aligns
+    ("关闭所有得灯", "关闭所有的灯"),                # 得 read de = the particle 的
+    ("开一夏卧室的灯", "开一下卧室的灯"),            # 一 + xia: the softener 一下, not 1
+    ("看一吓我设的闹钟", "看一下我设的闹钟"),
+    ("班我打开所有的灯", "打开所有的灯"),            # filler by sound: 班我 = 帮我
+    ("辣个今天农历几号", "今天农历几号"),            # 辣个 = 那个
+    ("把音量调消一点", "把音量调小一点"),            # 一点: same words, read as 1 o'clock
+    ("就是把灯调亮啊一点", "把灯调亮一点"),
+    ("早善八点叫我起床", "早上八点叫我起床"),        # meridiem by sound
 ]
 
 # (transcript, candidate): a different request; rewriting would change its meaning.
@@ -76,6 +95,14 @@ ZH_BLOCKED = [
     ("买两张票", "买三张票"),
     ("打开书房的灯", "打开书房的灯和空调"),
     ("今天天气怎么样", "打开客厅的灯"),              # unrelated
+    ("把音量调到百分之五十", "把音量调到百分之三十"),
+    ("早善八点叫我起床", "晚上八点叫我起床"),        # a meridiem by sound still counts
+    ("取消一点的闹钟", "取消两点的闹钟"),            # 一点 is a time here
+    ("调小一点", "调大一点"),
+    ("哪个房间的灯开着", "房间的灯开着"),            # 哪个 is a question, not 那个
+    ("打开地图", "打开图库"),                        # 地 read di is a word
+    ("把灯打开", "把灯关了"),                        # 把 optional, 开/关 still antonyms
+    ("给爸爸打电话", "给把打电话"),
 ]
 
 EN_ALLOWED = [
@@ -104,6 +131,22 @@ EN_ALLOWED = [
     ("take a right", "take a write"),
     ("turn on the knight light", "turn on the night light"),
     ("set a timer for five minutes please", "set a timer for five minutes"),
+    ("add eggs the shopping list", "add eggs to the shopping list"),  # optional words
+    ("what are reminders", "what are my reminders"),
+    ("take home", "take me home"),
+    ("send message mom", "send a message to mom"),
+    ("set timer 15 minutes", "set a timer for 15 minutes"),
+    ("what the weather like tonight", "what's the weather like tonight"),
+    ("navigate too work", "navigate to work"),          # homophones of optional words
+    ("set a timer fore 5 minutes", "set a timer for 5 minutes"),
+    ("turn off duh study lights", "turn off the study lights"),   # spellings of "the"
+    ("turn da ac on", "turn the ac on"),
+    ("is it going to snow tomorrow thanks thanks", "is it going to snow tomorrow"),
+    ("okay um avoid tolls", "avoid tolls"),
+    ("turn on airplane mode thank you", "turn on airplane mode"),
+    ("er what'sthe air quality like today", "what's the air quality like today"),
+    ("set alarm for six thirty in morning", "set an alarm for six thirty in the morning"),
+    ("set an alarm for seven in the mourning", "set an alarm for seven in the morning"),
 ]
 
 EN_BLOCKED = [
@@ -138,6 +181,14 @@ EN_BLOCKED = [
     ("set a timer for to minutes", "set a timer for two minutes"),
     ("what's the weather today", "what's the weather tomorrow"),
     ("play some jazz", "turn on the lights"),
+    ("remind me to call mom", "remind mom to call me"),   # optional words, not order
+    ("call me", "call mom"),
+    ("turn in the lights", "turn on the lights"),        # in/on are never optional
+    ("turn it off", "turn it on"),
+    ("set the volume to 5", "set the volume to 50"),
+    ("set an alarm for seven in the mourning", "set an alarm for seven in the evening"),
+    ("turn on the lights thanks", "turn on the lights and the tv"),
+    ("do not disturb", "turn on do not disturb"),
 ]
 
 
@@ -395,3 +446,88 @@ def test_antonym_blocks_even_when_it_sounds_alike(
     verdict = _verdict(locale, transcript, candidate)
     assert not verdict.allowed
     assert verdict.reason == f"antonym: '{pair[0]}' vs '{pair[1]}'"
+
+
+# A catalog vocabulary: words outside it are the recogniser's, not slot values.
+_CATALOG = [
+    "remove milk from my shopping list", "turn on the kitchen lights", "call don",
+    "call my husband", "is it going to rain today", "add butter to the list",
+    "add eggs to the list", "make it better", "turn on the lights", "turn off the lights",
+    "what time is it", "set a timer for 1 hour", "turn on the fan",
+]
+_VOCAB = vocabulary(_CATALOG, EN)
+
+
+def _with_vocabulary(transcript: str, candidate: str) -> Verdict:
+    return compare(prepare(transcript, EN), prepare(candidate, EN, vocabulary=_VOCAB))
+
+
+def test_vocabulary_collects_catalog_words() -> None:
+    assert {"milk", "shopping", "don", "the", "1"} <= _VOCAB
+    assert "melk" not in _VOCAB
+    assert vocabulary(["打开灯"], ZH) == frozenset("打开灯")
+
+
+@pytest.mark.parametrize(
+    ("transcript", "candidate"),
+    [
+        ("remove melk from my shopping list", "remove milk from my shopping list"),
+        ("tern on the kitchen lights", "turn on the kitchen lights"),   # vowels only
+        ("call mai husband", "call my husband"),        # made-up spelling of "my"
+        ("his it going to rain today", "is it going to rain today"),    # h dropped
+        ("add bitter to the list", "add butter to the list"),   # "bitter" is no catalog word
+    ],
+)
+def test_out_of_vocabulary_spellings_are_allowed(transcript: str, candidate: str) -> None:
+    verdict = _with_vocabulary(transcript, candidate)
+    assert verdict.allowed, verdict.reason
+    # without a vocabulary the same pairs stay blocked
+    assert not _verdict(EN, transcript, candidate).allowed
+
+
+@pytest.mark.parametrize(
+    ("transcript", "candidate"),
+    [
+        ("call dan", "call don"),                       # short keys are names
+        ("turn on the fun", "turn on the fan"),
+        ("add better to the list", "add butter to the list"),   # both catalog words
+        ("add butter to the list", "add eggs to the list"),
+        ("turn of the lights", "turn on the lights"),
+        ("turn in the lights", "turn on the lights"),
+        ("turn on the kitchen lights", "turn on the lights"),
+        ("set a timer for 2 hour", "set a timer for 1 hour"),
+        ("what time is it in london", "what time is it"),
+        ("call mai wife", "call my husband"),
+    ],
+)
+def test_vocabulary_never_unblocks_slots(transcript: str, candidate: str) -> None:
+    verdict = _with_vocabulary(transcript, candidate)
+    assert not verdict.allowed, verdict.reason
+
+
+def test_default_vocabulary_is_none() -> None:
+    assert prepare("turn on the lights", EN).vocabulary is None
+    assert prepare("turn on the lights", EN, vocabulary=_VOCAB).vocabulary is _VOCAB
+
+
+@pytest.mark.parametrize(
+    ("locale", "transcript", "candidate", "expected"),
+    [
+        (EN, "take home", "take me home", "optional word: 'me'"),
+        (EN, "turn off duh study lights", "turn off the study lights", "filler: 'duh', 'the'"),
+        (ZH, "窗帘拉开", "把窗帘拉开", "optional word: '把'"),
+        (ZH, "把音量调消一点", "把音量调小一点",
+         "asr confusion: '消'~'小'; number reading: '一点'"),
+    ],
+)
+def test_new_allow_reasons(locale: str, transcript: str, candidate: str, expected: str) -> None:
+    verdict = _verdict(locale, transcript, candidate)
+    assert verdict.allowed
+    assert verdict.reason == expected
+
+
+def test_optional_words_table() -> None:
+    for word in ("on", "off", "of", "up", "down", "in", "out", "open", "close", "not"):
+        assert word not in OPTIONAL_WORDS["en"]
+    assert "把" in OPTIONAL_WORDS["zh"]
+    assert OPTIONAL_WORDS["other"] == frozenset()

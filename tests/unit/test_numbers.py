@@ -245,3 +245,38 @@ def test_reading_aloud_round_trips(value: int, lang: str) -> None:
     assert text is not None
     locale = "en-US" if lang == "en" else "zh-CN"
     assert [n.value for n in extract_numbers(text, locale)] == [value]
+
+
+@pytest.mark.parametrize("text", ["开一夏卧室的灯", "看一吓我设的闹钟", "等一下午"])
+def test_zh_yi_before_a_xia_syllable_is_the_softener(text: str) -> None:
+    assert extract_numbers(text, "zh-CN") == []
+
+
+def test_zh_yi_before_other_syllables_is_still_one() -> None:
+    assert extract_numbers("播放一首歌", "zh-CN") == [Number(1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("早善八点叫我", Number(8, "am", time=True)),       # homophone of 早上
+     ("挽丧8点提醒我", Number(8, "pm", time=True)),       # homophone of 晚上
+     ("早上八点叫我", Number(8, "am", time=True))],
+)
+def test_zh_meridiem_by_sound(text: str, expected: Number) -> None:
+    assert extract_numbers(text, "zh-CN") == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("set alarm for six thirty in morning", Number(6.5, "am", time=True)),
+     ("set an alarm for seven in the mourning", Number(7, "am", time=True)),
+     ("wake me at seven in da morning", Number(7, "am", time=True)),
+     ("seven in the evening", Number(7, "pm", time=True))],
+)
+def test_en_meridiem_without_article_or_by_sound(text: str, expected: Number) -> None:
+    assert extract_numbers(text, "en-US") == [expected]
+
+
+def test_en_in_without_a_part_of_the_day_is_no_meridiem() -> None:
+    assert extract_numbers("remind me in 5 minutes", "en-US") == [Number(5)]
+    assert extract_numbers("seven in the kitchen", "en-US") == [Number(7)]

@@ -7,6 +7,7 @@ import pytest
 from normalizer.matching.phonetic import (
     Kind,
     Token,
+    consonant_skeleton,
     english_confusable,
     english_key,
     fold_syllable,
@@ -22,6 +23,7 @@ from normalizer.matching.phonetic import (
     tokenize,
     tokens_confusable,
     tokens_distance,
+    vowel_variant,
 )
 
 
@@ -282,3 +284,31 @@ def test_mergeable_and_join_surfaces() -> None:
     assert [mergeable(t) for t in tokens] == [False, False, True, True, False, True, True]
     assert join_surfaces(tokens) == "打开wifi 6点bed room"
     assert join_surfaces(_en("50 %")) == "50%"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("what'sthe weather", ["what", "is", "the", "weather"]),
+     ("how'sthe traffic", ["how", "is", "the", "traffic"]),
+     ("i'mhome", ["i", "am", "home"]),
+     ("john's car", ["john's", "car"]),            # not a contraction: stays one word
+     ("o'clock", ["o'clock"])],
+)
+def test_fused_contractions_are_spelt_out(text: str, words: list[str]) -> None:
+    assert [t.surface for t in tokenize(text, "en")] == words
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [("melk", "milk", True), ("tern", "turn", True), ("dan", "don", True),
+     ("fan", "fat", False), ("kitchen", "chicken", False), ("set", "sets", False),
+     ("time", "time", True)],
+)
+def test_vowel_variant(a: str, b: str, expected: bool) -> None:
+    assert vowel_variant(english_key(a), english_key(b)) is expected
+
+
+def test_consonant_skeleton() -> None:
+    assert consonant_skeleton(english_key("melk")) == "MLK"
+    assert consonant_skeleton(english_key("my")) == "M"
+    assert consonant_skeleton(english_key("a")) == ""
