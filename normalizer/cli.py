@@ -185,8 +185,8 @@ async def _calibrate(args: argparse.Namespace) -> int:
     embedder = create_embedder(settings)
     try:
         probe = await embedder.embed(["warm-up"], "query")
-        EmbeddingSpec(embedder.model, int(probe.shape[1]),
-                      embedder.text_format.describe()).check_compatible(stored.embedding)
+        stored.embedding.check_compatible(EmbeddingSpec(
+            embedder.model, int(probe.shape[1]), embedder.text_format.describe()))
         matcher = Matcher(embedder, Metrics(CollectorRegistry()),
                           default_locale=settings.default_locale, top_k=settings.top_k,
                           min_confidence=None, embedder_timeout=settings.embedder_timeout,

@@ -49,7 +49,7 @@ class Settings:
         "model name sent to the embeddings server, e.g. Qwen/Qwen3-Embedding-4B"))
     embedder_api_key: str | None = field(default=None, metadata=_opt(
         "bearer token for the embeddings server, if it wants one", secret=True))
-    embedder_timeout: float = field(default=2.0, metadata=_opt(
+    embedder_timeout: float = field(default=0.5, metadata=_opt(
         "seconds to wait for the embedder, per 32 texts in one call, before falling back",
         low=0.001, high=600))
     embedder_dimensions: int | None = field(default=None, metadata=_opt(

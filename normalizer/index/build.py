@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from normalizer.catalog import Catalog
 from normalizer.embedding import Embedder
+from normalizer.errors import IndexStoreError
 from normalizer.index.store import EmbeddingSpec, IndexStore
 
 __all__ = ["build_index", "carried_calibration", "embed_catalog"]
@@ -45,7 +46,11 @@ def carried_calibration(store: IndexStore, spec: EmbeddingSpec) -> dict[str, Any
     current = store.current_version()
     if current is None:
         return None
-    manifest = store.manifest(current)
+    try:
+        manifest = store.manifest(current)
+    except IndexStoreError as exc:  # a broken current version must not block its repair
+        logger.warning("not carrying over a calibration: %s", exc)
+        return None
     emb = manifest.get("embedding", {})
     same = EmbeddingSpec(emb.get("model", ""), int(emb.get("dimensions", 0)),
                          emb.get("text_format", {})) == spec

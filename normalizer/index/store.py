@@ -240,23 +240,24 @@ class IndexStore:
                     raise IndexStoreError(f"{folder / name}: checksum mismatch; the version is "
                                           "corrupt, rebuild the index")
             catalog = json.loads((folder / CATALOG).read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexStoreError(f"cannot load index version {folder}: {exc}") from exc
-        emb = manifest["embedding"]
-        spec = EmbeddingSpec(emb["model"], int(emb["dimensions"]), emb["text_format"])
-        locales = {}
-        for locale, data in catalog.items():
-            queries = tuple(CanonicalQuery(q["id"], q["text"], tuple(q["variants"]), q["source"])
-                            for q in data["queries"])
-            vectors = VectorIndex.read(str(folder / f"{locale}.faiss"), device)
-            if vectors.size != len(data["rows"]) or vectors.dimensions != spec.dimensions:
-                raise IndexStoreError(f"{folder}/{locale}.faiss does not match catalog.json")
-            locales[locale] = LocaleData(
-                queries=queries,
-                row_query=np.array([r[0] for r in data["rows"]], dtype=np.int64),
-                row_text=tuple(r[1] for r in data["rows"]),
-                vectors=vectors,
-            )
-        return StoredIndex(version=manifest["version"], built_at=manifest["built_at"],
-                           embedding=spec, locales=locales,
-                           calibration=manifest.get("calibration"))
+            emb = manifest["embedding"]
+            spec = EmbeddingSpec(emb["model"], int(emb["dimensions"]), emb["text_format"])
+            locales = {}
+            for locale, data in catalog.items():
+                queries = tuple(CanonicalQuery(q["id"], q["text"], tuple(q["variants"]),
+                                               q["source"]) for q in data["queries"])
+                vectors = VectorIndex.read(str(folder / f"{locale}.faiss"), device)
+                if vectors.size != len(data["rows"]) or vectors.dimensions != spec.dimensions:
+                    raise IndexStoreError(f"{folder}/{locale}.faiss does not match catalog.json")
+                locales[locale] = LocaleData(
+                    queries=queries,
+                    row_query=np.array([r[0] for r in data["rows"]], dtype=np.int64),
+                    row_text=tuple(r[1] for r in data["rows"]),
+                    vectors=vectors,
+                )
+            return StoredIndex(version=manifest["version"], built_at=manifest["built_at"],
+                               embedding=spec, locales=locales,
+                               calibration=manifest.get("calibration"))
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            raise IndexStoreError(f"cannot load index version {folder}: "
+                                  f"{type(exc).__name__}: {exc}") from exc

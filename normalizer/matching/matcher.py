@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +32,7 @@ import numpy as np
 
 from normalizer.catalog import canonical_locale
 from normalizer.embedding import Embedder
+from normalizer.embedding.base import call_timeout
 from normalizer.errors import EmbedderError
 from normalizer.index.store import LocaleData, StoredIndex
 from normalizer.matching import guard
@@ -47,8 +47,6 @@ logger = logging.getLogger(__name__)
 
 # Time kept back from the caller's deadline to build and send the answer.
 DEADLINE_MARGIN = 0.010
-# Texts per embedder call that get the whole embedder timeout (see _embed).
-TIMEOUT_TEXTS = 32
 
 
 @dataclass(frozen=True)
@@ -221,9 +219,8 @@ class Matcher:
                      deadline: float) -> np.ndarray | Fallback:
         texts = [text for p in pending for text, _ in p.hypotheses]
         budget = deadline - time.monotonic() - DEADLINE_MARGIN
-        # The embedder timeout is per TIMEOUT_TEXTS texts: a batch is one call, and a
-        # healthy embedder takes longer for more texts.
-        timeout = self.embedder_timeout * math.ceil(len(texts) / TIMEOUT_TEXTS)
+        # A batch is one call, and a healthy embedder takes longer for more texts.
+        timeout = call_timeout(self.embedder_timeout, len(texts))
         limited_by_deadline = budget < timeout
         if budget <= 0:
             return Fallback.DEADLINE

@@ -115,7 +115,7 @@ class NormalizerServer:
 
     async def _load(self, version: str | None) -> ServedIndex:
         stored = await asyncio.to_thread(self.store.load, version, self.settings.device)
-        self._embedder_spec(stored.embedding.dimensions).check_compatible(stored.embedding)
+        stored.embedding.check_compatible(self._embedder_spec(stored.embedding.dimensions))
         return await asyncio.to_thread(ServedIndex.from_stored, stored)
 
     def _serve_index(self, index: ServedIndex) -> None:
@@ -170,7 +170,7 @@ class NormalizerServer:
                 vectors = await asyncio.wait_for(
                     self.embedder.embed(["warm-up"], "query"), self.settings.embedder_timeout)
                 stored = self.matcher.index.stored
-                self._embedder_spec(int(vectors.shape[1])).check_compatible(stored.embedding)
+                stored.embedding.check_compatible(self._embedder_spec(int(vectors.shape[1])))
             except IndexMismatchError as exc:
                 self.fatal = exc
                 logger.error("not serving: %s", exc)
@@ -195,7 +195,11 @@ class NormalizerServer:
     async def start(self) -> int:
         """Load the index, bind and start; return the bound port. Health is NOT_SERVING
         until the embedder answers (await ``ready`` to wait for that)."""
-        self._serve_index(await self._load(None))
+        try:
+            self._serve_index(await self._load(None))
+        except BaseException:
+            await self.grpc.stop(None)   # never started, but owns resources until stopped
+            raise
         for name in ("", SERVICE_NAME):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         address = f"{self.settings.host}:{self.settings.port}"

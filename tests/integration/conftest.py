@@ -1,0 +1,136 @@
+"""Helpers for the integration tests: a controllable wrapper around the real local
+embedder, bounded polling, and a tiny catalog builder for index-store tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from normalizer.catalog import load_catalog
+from normalizer.embedding import create_embedder
+from normalizer.errors import EmbedderUnavailableError
+from normalizer.index.build import build_index
+from normalizer.index.store import IndexStore
+from tests.conftest import make_settings, running_server
+
+
+class ControlledEmbedder:
+    """Delegates to a real embedder; a test can make it fail, hang, wait at a gate,
+    report another model name, or cut its vectors to another dimension."""
+
+    def __init__(self, inner, *, model: str | None = None,
+                 dimensions: int | None = None) -> None:
+        self.inner = inner
+        self.model = model if model is not None else inner.model
+        self.text_format = inner.text_format
+        self.dimensions = dimensions
+        self.calls: list[tuple[list[str], str]] = []
+        self.fail = False
+        self.hang = False
+        self.gate: asyncio.Event | None = None
+        self.entered = asyncio.Event()
+
+    async def embed(self, texts: Sequence[str], kind: str) -> np.ndarray:
+        self.calls.append((list(texts), kind))
+        self.entered.set()
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail:
+            raise EmbedderUnavailableError("test: the embedder is down")
+        if self.hang:
+            await asyncio.Event().wait()   # never set: hangs until cancelled
+        vectors = await self.inner.embed(texts, kind)
+        if self.dimensions is not None:
+            cut = vectors[:, : self.dimensions]
+            cut = cut / np.linalg.norm(cut, axis=1, keepdims=True)
+            vectors = np.ascontiguousarray(cut, dtype=np.float32)
+        return vectors
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def local_embedder():
+    return create_embedder(make_settings())
+
+
+@pytest.fixture
+def controlled() -> ControlledEmbedder:
+    return ControlledEmbedder(local_embedder())
+
+
+async def poll_until(condition: Callable[[], Awaitable[bool] | bool], timeout: float = 10.0,
+                     interval: float = 0.02, what: str = "condition") -> None:
+    """Re-check ``condition`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not hold within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+TINY_ZH = """\
+locale: zh-CN
+queries:
+  - id: weather.today
+    text: 今天的天气怎么样
+    variants:
+      - 今天天气怎么样
+  - id: music.play
+    text: 播放音乐
+    variants:
+      - 放首歌
+"""
+
+TINY_EN = """\
+locale: en-US
+queries:
+  - id: lights.on
+    text: turn on the lights
+"""
+
+EXTRA_ZH = """\
+  - id: alarm.seven
+    text: 明天早上七点叫我起床
+"""
+
+
+def write_catalog(folder: Path, zh: str = TINY_ZH, en: str = TINY_EN) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "zh.yaml").write_text(zh, encoding="utf-8")
+    (folder / "en.yaml").write_text(en, encoding="utf-8")
+    return folder
+
+
+async def build_tiny_store(root: Path, catalog_dir: Path) -> tuple[IndexStore, str]:
+    store = IndexStore(root)
+    embedder = local_embedder()
+    try:
+        version = await build_index(load_catalog(catalog_dir), embedder, store, progress=False)
+    finally:
+        await embedder.aclose()
+    return store, version
+
+
+# The machine is shared and has two cores: unless a test is about timing, give the
+# embedder and requests without a deadline room enough not to fall back under load.
+RELAXED = {"embedder_timeout": 10.0, "default_deadline": 10.0}
+
+
+def relaxed_settings(**overrides: object):
+    return make_settings(**{**RELAXED, **overrides})
+
+
+def serve(store: IndexStore, embedder=None, wait_ready: bool = True, **overrides: object):
+    """``running_server`` with relaxed timeouts and ``overrides`` applied to the settings."""
+    return running_server(store, relaxed_settings(**overrides), embedder, wait_ready)
