@@ -1,13 +1,14 @@
 """Latency and throughput of ``Normalize`` against a real ``normalizer serve`` process.
 
     python -m loadtest.normalize_latency [--requests 400] [--concurrency 8]
-        [--variant NAME="--flag value ..."]...
+        [--alternatives 2] [--variant NAME="--flag value ..."]...
 
 Builds an index of the shipped catalog (local embedder) in a temporary store, then,
 for each variant (a set of extra ``serve`` flags; default: one variant, no flags),
 starts ``normalizer serve`` on free ports and measures from a separate client process:
 
-- sequential ``Normalize`` of noisy transcripts that need an embedding (p50/p90/p99);
+- sequential ``Normalize`` of noisy transcripts that need an embedding (p50/p90/p99),
+  without and with ``--alternatives`` n-best entries;
 - sequential ``Normalize`` of exact-match transcripts (no embedding);
 - throughput with ``--concurrency`` requests in flight.
 
@@ -87,13 +88,20 @@ def start_server(store: Path, extra: list[str]) -> tuple[subprocess.Popen[str], 
     return proc, f"127.0.0.1:{port}"
 
 
+def request(text: str, locale: str, alternatives: int = 0) -> pb.NormalizeRequest:
+    """A request; with ``alternatives``, an n-best of other noisy transcripts of the locale."""
+    others = [t for t, loc in NOISY if loc == locale and t != text][:alternatives]
+    return pb.NormalizeRequest(transcript=text, locale=locale, alternatives=[
+        pb.Hypothesis(text=t, score=0.5 / (i + 1)) for i, t in enumerate(others)])
+
+
 async def sequential(stub: pb_grpc.QueryNormalizerStub, items: list[tuple[str, str]],
-                     n: int) -> list[float]:
+                     n: int, alternatives: int = 0) -> list[float]:
     out = []
     for i in range(n):
         text, locale = items[i % len(items)]
         started = time.perf_counter()
-        await stub.Normalize(pb.NormalizeRequest(transcript=text, locale=locale), timeout=5)
+        await stub.Normalize(request(text, locale, alternatives), timeout=5)
         out.append(time.perf_counter() - started)
     return out
 
@@ -112,11 +120,13 @@ async def throughput(stub: pb_grpc.QueryNormalizerStub, n: int, concurrency: int
     return n / (time.perf_counter() - started)
 
 
-async def measure(address: str, n: int, concurrency: int) -> dict[str, list[float] | float]:
+async def measure(address: str, n: int, concurrency: int,
+                  alternatives: int) -> dict[str, list[float] | float]:
     async with grpc.aio.insecure_channel(address) as channel:
         stub = pb_grpc.QueryNormalizerStub(channel)
         await sequential(stub, NOISY, 50)  # warm up
         return {"noisy": await sequential(stub, NOISY, n),
+                "nbest": await sequential(stub, NOISY, n, alternatives),
                 "exact": await sequential(stub, EXACT, n),
                 "throughput": await throughput(stub, n, concurrency)}
 
@@ -139,6 +149,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--alternatives", type=int, default=2,
+                        help="n-best alternatives in the n-best measurement (default 2)")
     parser.add_argument("--index", type=Path, help="use this store instead of building one")
     parser.add_argument("--variant", action="append", default=[], metavar='NAME="FLAGS"',
                         help="a named set of extra serve flags; repeat to compare")
@@ -155,7 +167,8 @@ def main() -> None:
         for name, extra in variants:
             proc, address = start_server(store, extra)
             try:
-                figures = asyncio.run(measure(address, args.requests, args.concurrency))
+                figures = asyncio.run(measure(address, args.requests, args.concurrency,
+                                              args.alternatives))
             finally:
                 proc.terminate()
                 proc.wait(10)
@@ -164,6 +177,9 @@ def main() -> None:
             exact = figures["exact"]
             assert isinstance(exact, list)
             print(f"[{name}] Normalize, embedded           {percentiles(noisy)}")
+            nbest = figures["nbest"]
+            assert isinstance(nbest, list)
+            print(f"[{name}] Normalize, +{args.alternatives} alternatives    {percentiles(nbest)}")
             print(f"[{name}] Normalize, exact match        {percentiles(exact)}")
             print(f"[{name}] throughput at concurrency {args.concurrency}: "
                   f"{figures['throughput']:.0f} req/s")
