@@ -66,7 +66,8 @@ async def _index_build(args: argparse.Namespace) -> int:
     try:
         version = await build_index(catalog, embedder, IndexStore(args.out),
                                     batch_size=settings.build_batch_size,
-                                    progress=not args.quiet)
+                                    progress=not args.quiet,
+                                    calibrated=not args.uncalibrated)
     finally:
         await embedder.aclose()
     print(json.dumps({"version": version, "store": str(args.out),
@@ -231,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder of canonical-query *.yaml files")
     build.add_argument("--out", required=True, metavar="STORE", help="index store folder")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--uncalibrated", action="store_true",
+                       help="publish without the carried-over or shipped calibration "
+                            "(for ablations; run 'normalizer calibrate' afterwards otherwise)")
     with_config(build)
     add_arguments(build, (*EMBEDDER_FLAGS, "build_batch_size"))
     build.set_defaults(run=_index_build)

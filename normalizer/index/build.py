@@ -13,6 +13,7 @@ from normalizer.catalog import Catalog
 from normalizer.embedding import Embedder
 from normalizer.errors import IndexStoreError
 from normalizer.index.store import EmbeddingSpec, IndexStore
+from normalizer.matching.confidence import shipped_calibration
 
 __all__ = ["build_index", "carried_calibration", "embed_catalog"]
 
@@ -59,17 +60,26 @@ def carried_calibration(store: IndexStore, spec: EmbeddingSpec) -> dict[str, Any
 
 
 async def build_index(catalog: Catalog, embedder: Embedder, store: IndexStore, *,
-                      batch_size: int = 64, progress: bool = True) -> str:
+                      batch_size: int = 64, progress: bool = True,
+                      calibrated: bool = True) -> str:
     """Embed ``catalog`` and publish it into ``store``; return the new version's name.
 
-    The current version's calibration is carried over when the embedding is the same.
+    The current version's calibration is carried over when the embedding is the same;
+    otherwise the package's own calibration for this embedding is used, if it has one.
+    ``calibrated=False`` publishes with none (the uncalibrated default model).
     """
     vectors = await embed_catalog(catalog, embedder, batch_size, progress)
     dimensions = next(iter(vectors.values())).shape[1]
     spec = EmbeddingSpec(embedder.model, int(dimensions), embedder.text_format.describe())
-    calibration = carried_calibration(store, spec)
-    if calibration:
+    calibration = carried_calibration(store, spec) if calibrated else None
+    if not calibrated:
+        logger.info("publishing without calibration")
+    elif calibration:
         logger.info("carrying over the calibration of the current version")
+    else:
+        calibration = shipped_calibration(spec.model, spec.dimensions, spec.text_format["name"])
+        if calibration:
+            logger.info("using the calibration shipped for %s", spec.model)
     version = store.publish(catalog, vectors, spec, calibration)
     logger.info("published index version %s (%d queries, model %s, %d dimensions)",
                 version, len(catalog), embedder.model, dimensions)

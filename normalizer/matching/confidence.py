@@ -11,12 +11,14 @@ development cases; calibrate every index you serve in production.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from typing import Any
 
-__all__ = ["FEATURES", "ConfidenceModel", "Features", "LocaleCalibration"]
+__all__ = ["FEATURES", "ConfidenceModel", "Features", "LocaleCalibration", "shipped_calibration"]
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,22 @@ class ConfidenceModel:
 
     def threshold(self, locale: str) -> float:
         return self.for_locale(locale).threshold
+
+
+SHIPPED = "shipped_calibration.json"
+
+
+def shipped_key(model: str, dimensions: int, text_format: str) -> str:
+    return f"{model}|{dimensions}|{text_format}"
+
+
+def shipped_calibration(model: str, dimensions: int, text_format: str) -> dict[str, Any] | None:
+    """The calibration shipped with the package for this embedding, if there is one.
+
+    The embedded default model comes calibrated on the development split of
+    ``tests/data`` (``scripts/fit_shipped_calibration.py`` refits it), so that an index
+    built with it is calibrated from its first version on.
+    """
+    text = resources.files("normalizer.matching").joinpath(SHIPPED).read_text("utf-8")
+    found = json.loads(text).get(shipped_key(model, dimensions, text_format))
+    return dict(found) if found else None

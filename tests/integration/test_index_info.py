@@ -10,6 +10,7 @@ import pytest
 from normalizer._proto import normalizer_pb2 as pb
 from normalizer.catalog import load_catalog
 from normalizer.embedding.local import MODEL_NAME
+from normalizer.matching.confidence import shipped_calibration
 from tests.conftest import CATALOG_DIR
 from tests.integration.conftest import serve
 
@@ -41,16 +42,21 @@ async def test_index_info_matches_store_and_catalog(shipped_store):
 async def test_index_info_thresholds_default_and_operator(shipped_store):
     async with serve(shipped_store) as running:
         default = await running.stub.GetIndexInfo(pb.GetIndexInfoRequest())
-    async with serve(shipped_store, min_confidence=0.7) as running:
+    async with serve(shipped_store, min_confidence=1.0) as running:
         operator = await running.stub.GetIndexInfo(pb.GetIndexInfoRequest())
         resp = await running.stub.Normalize(pb.NormalizeRequest(transcript="今天天汽怎么样"))
-    # the shipped index is uncalibrated: the uncalibrated threshold (0.5) everywhere
-    assert {loc.locale: round(loc.threshold, 6) for loc in default.locales} == {
-        "en-US": 0.5, "zh-CN": 0.5}
-    assert all(not loc.calibrated for loc in default.locales)
-    assert {loc.locale: round(loc.threshold, 6) for loc in operator.locales} == {
-        "en-US": 0.7, "zh-CN": 0.7}
-    # and the operator's threshold is the one applied (this homophone scores ~0.51)
+        exact = await running.stub.Normalize(pb.NormalizeRequest(transcript="今天的天气怎么样"))
+    # an index built with the default embedder gets the calibration shipped for it
+    shipped = shipped_calibration(default.embedding_model, default.dimensions, "e5-symmetric")
+    assert shipped is not None
+    assert {loc.locale: round(loc.threshold, 5) for loc in default.locales} == {
+        loc: round(c["threshold"], 5) for loc, c in shipped["locales"].items()}
+    assert all(loc.calibrated for loc in default.locales)
+    assert all(0.5 < loc.threshold < 1.0 for loc in default.locales)
+    assert {loc.locale: loc.threshold for loc in operator.locales} == {
+        "en-US": 1.0, "zh-CN": 1.0}
+    # the operator's threshold is the one applied: only an exact match reaches 1.0
     assert resp.normalized is False
     assert resp.fallback == pb.FALLBACK_BELOW_THRESHOLD
-    assert 0.5 <= resp.confidence < 0.7
+    assert 0.5 <= resp.confidence < 1.0
+    assert exact.normalized and exact.confidence == 1.0

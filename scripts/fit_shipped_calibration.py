@@ -1,0 +1,48 @@
+"""Refit the calibration shipped for the embedded default model.
+
+    python scripts/fit_shipped_calibration.py
+
+Builds the shipped catalog with the local embedder into a temporary store, runs
+``normalizer calibrate`` on the dev split of tests/data (1% wrong-rate target), and
+writes the result into normalizer/matching/shipped_calibration.json, keyed by model,
+dimensions and text format. Rerun it whenever the matcher's features, the guard, the
+catalog or the dev cases change; report quality on the test split, never on dev.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "normalizer" / "matching" / "shipped_calibration.json"
+NORMALIZER = str(Path(sys.executable).parent / "normalizer")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "store"
+        subprocess.run([NORMALIZER, "index", "build", "--queries", str(ROOT / "canonical_queries"),
+                        "--out", str(store), "--quiet", "--uncalibrated"], check=True,
+                       stdout=subprocess.DEVNULL)
+        cases = [arg for loc in ("zh-CN", "en-US")
+                 for arg in ("--cases", str(ROOT / "tests" / "data" / f"cases.{loc}.dev.jsonl"))]
+        subprocess.run([NORMALIZER, "calibrate", "--index", str(store), *cases,
+                        "--max-wrong-rate", "0.01"], check=True, stdout=subprocess.DEVNULL)
+        version = (store / "CURRENT").read_text().strip()
+        manifest = json.loads((store / "versions" / version / "manifest.json").read_text())
+    emb = manifest["embedding"]
+    calibration = manifest["calibration"]
+    calibration["fitted_on"] = [str(Path(p).relative_to(ROOT)) for p in calibration["fitted_on"]]
+    key = f"{emb['model']}|{emb['dimensions']}|{emb['text_format']['name']}"
+    TARGET.write_text(json.dumps({key: calibration}, indent=2, ensure_ascii=False) + "\n",
+                      encoding="utf-8")
+    print(f"wrote {TARGET.relative_to(ROOT)} for {key}: " + ", ".join(
+        f"{loc} threshold {c['threshold']:.3f}" for loc, c in calibration["locales"].items()))
+
+
+if __name__ == "__main__":
+    main()
