@@ -51,6 +51,7 @@ class Outcome:
     confidence: float
     fallback: str
     matched_text: str
+    reason: str = ""
 
     @property
     def in_domain(self) -> bool:
@@ -123,6 +124,7 @@ def replay(cases: Sequence[Case], responses: Sequence[pb.NormalizeResponse]) -> 
             confidence=float(resp.confidence),
             fallback=Fallback(resp.fallback).label,
             matched_text=best.matched_text if best else "",
+            reason=resp.reason,
         ))
     return out
 
@@ -179,7 +181,8 @@ class Report:
             "wrong_rewrites": [{"source": o.case.source, "transcript": o.case.transcript,
                                 "expected_id": o.case.expected_id, "got": o.normalized_to,
                                 "matched_text": o.matched_text,
-                                "confidence": round(o.confidence, 4), "noise": o.case.noise}
+                                "confidence": round(o.confidence, 4), "noise": o.case.noise,
+                                "reason": o.reason}
                                for o in self.wrong],
         }
 
@@ -234,8 +237,8 @@ def format_report(report: Report) -> str:
     lines.append(f"wrong rewrites: {len(report.wrong)}")
     for o in report.wrong:
         lines.append(f"  {o.case.source}: {o.case.transcript!r} -> {o.normalized_to} via "
-                     f"{o.matched_text!r} (confidence {o.confidence:.3f}, expected "
-                     f"{o.case.expected_id}, noise {o.case.noise})")
+                     f"{o.matched_text!r} (expected {o.case.expected_id}, noise "
+                     f"{o.case.noise}); passed because: {o.reason}")
     return "\n".join(lines)
 
 

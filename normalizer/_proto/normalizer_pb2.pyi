@@ -153,6 +153,7 @@ class NormalizeResponse(_message.Message):
     FALLBACK_FIELD_NUMBER: _builtins.int
     CANDIDATES_FIELD_NUMBER: _builtins.int
     INDEX_VERSION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     """canonical text if normalized, else the raw transcript"""
     normalized: _builtins.bool
@@ -162,6 +163,8 @@ class NormalizeResponse(_message.Message):
     """in [0, 1]; comparable across requests and index versions"""
     fallback: Global___Fallback.ValueType
     index_version: _builtins.str
+    reason: _builtins.str
+    """why: the guard's finding, the threshold comparison"""
     @_builtins.property
     def candidates(self) -> _containers.RepeatedCompositeFieldContainer[Global___Candidate]: ...
     def __init__(
@@ -174,10 +177,11 @@ class NormalizeResponse(_message.Message):
         fallback: Global___Fallback.ValueType = ...,
         candidates: _abc.Iterable[Global___Candidate] | None = ...,
         index_version: _builtins.str = ...,
+        reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["candidates", b"candidates", "canonical_id", b"canonical_id", "confidence", b"confidence", "fallback", b"fallback", "index_version", b"index_version", "normalized", b"normalized", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["candidates", b"candidates", "canonical_id", b"canonical_id", "confidence", b"confidence", "fallback", b"fallback", "index_version", b"index_version", "normalized", b"normalized", "reason", b"reason", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

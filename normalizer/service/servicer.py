@@ -49,6 +49,7 @@ def to_response(answer: Answer) -> pb.NormalizeResponse:
         candidates=[pb.Candidate(canonical_id=c.canonical_id, text=c.text, score=c.confidence,
                                  matched_text=c.matched_text) for c in answer.candidates],
         index_version=answer.index_version,
+        reason=answer.reason,
     )
 
 

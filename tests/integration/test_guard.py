@@ -34,6 +34,7 @@ async def test_asr_noise_is_rewritten(shipped_store, locale, transcript, canonic
     assert resp.normalized, resp
     assert resp.text == canonical
     assert resp.fallback == pb.FALLBACK_NONE
+    assert "guard:" in resp.reason
 
 
 async def test_slot_changes_fall_back_with_guard(shipped_store):
@@ -45,6 +46,7 @@ async def test_slot_changes_fall_back_with_guard(shipped_store):
             assert resp.text == transcript
             assert resp.fallback == pb.FALLBACK_GUARD, resp
             assert resp.canonical_id == ""
+            assert "would change the request" in resp.reason
             # the candidate it refused is shown, so a caller can see what was close
             assert resp.candidates and resp.candidates[0].text != transcript
         registry = running.metrics.registry
