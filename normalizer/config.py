@@ -32,8 +32,10 @@ DEFAULT_TASK = (
 
 
 def _opt(help_: str, *, choices: tuple[str, ...] = (), secret: bool = False,
-         low: float | None = None, high: float | None = None) -> dict[str, Any]:
-    return {"help": help_, "choices": choices, "secret": secret, "low": low, "high": high}
+         low: float | None = None, high: float | None = None,
+         aliases: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"help": help_, "choices": choices, "secret": secret, "low": low, "high": high,
+            "aliases": aliases}
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class Settings:
         "seconds to wait for the embedder, per 32 texts in one call, before falling back",
         low=0.001, high=600))
     embedder_dimensions: int | None = field(default=None, metadata=_opt(
-        "keep the first N dimensions (Matryoshka) and re-normalise", low=1, high=65536))
+        "keep the first N dimensions (Matryoshka) and re-normalise", low=1, high=65536,
+        aliases=("--dimensions",)))
     text_format: str | None = field(default=None, metadata=_opt(
         "query/document text format profile (default: the embedder's own)"))
     task: str = field(default=DEFAULT_TASK, metadata=_opt(
@@ -216,5 +219,6 @@ def add_arguments(parser: argparse.ArgumentParser, names: Iterable[str]) -> None
         default = _FIELDS[name].default
         shown = "***" if meta["secret"] else default
         parser.add_argument(
-            "--" + name.replace("_", "-"), dest=name, default=None, metavar=name.upper(),
+            "--" + name.replace("_", "-"), *meta["aliases"], dest=name, default=None,
+            metavar=name.upper(),
             help=f"{meta['help']} (default: {shown}; env {ENV_PREFIX}{name.upper()})")

@@ -57,3 +57,16 @@ def test_secret_is_redacted() -> None:
                        "embedder_api_key": "sk-secret"}, environ={})
     assert "sk-secret" not in repr(s)
     assert "embedder_api_key='***'" in repr(s)
+
+
+def test_flags_come_from_settings_with_aliases() -> None:
+    import argparse
+
+    from normalizer.config import add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, ("embedder_dimensions", "port"))
+    args = parser.parse_args(["--dimensions", "256", "--port", "7"])
+    s = load_settings(vars(args), environ={})
+    assert (s.embedder_dimensions, s.port) == (256, 7)
+    assert load_settings(vars(parser.parse_args([])), environ={}).embedder_dimensions is None
