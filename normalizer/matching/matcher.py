@@ -316,12 +316,17 @@ class Matcher:
         if best.verdict is not None and not best.verdict.allowed:
             # GUARD when the candidate is a near neighbour in form that differs in a slot;
             # a candidate that shares little of the sound is simply another request.
-            if best.verdict.phonetic_similarity >= GUARD_REPORT_SIMILARITY:
+            similarity = best.verdict.phonetic_similarity
+            if similarity >= GUARD_REPORT_SIMILARITY:
                 self.metrics.guard_blocks.inc()
                 return _fallback(p.request, index, Fallback.GUARD,
                                  f"{top.canonical_id!r} would change the request: "
                                  f"{best.verdict.reason}", best.confidence, shown)
-        if best.confidence < threshold or (best.verdict is not None and not best.verdict.allowed):
+            return _fallback(p.request, index, Fallback.BELOW_THRESHOLD,
+                             f"nearest {top.canonical_id!r} is another request (sounds "
+                             f"{similarity:.2f} alike): {best.verdict.reason}",
+                             best.confidence, shown)
+        if best.confidence < threshold:
             return _fallback(p.request, index, Fallback.BELOW_THRESHOLD,
                              f"confidence {best.confidence:.3f} < {threshold:.3f} for "
                              f"{top.canonical_id!r}", best.confidence, shown)
