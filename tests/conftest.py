@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import textwrap
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,57 @@ from normalizer.service.server import NormalizerServer, create_server
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG_DIR = ROOT / "canonical_queries"
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+# A small two-locale catalog for tests that build their own stores.
+ZH_SMALL = """\
+locale: zh-CN
+queries:
+  - id: weather.today
+    text: 今天的天气怎么样
+    variants:
+      - 今天天气如何
+      - 今天天气怎么样
+  - id: volume.up
+    text: 把音量调大一点
+    variants:
+      - 声音大一点
+  - id: alarm.set.7am
+    text: 设一个早上七点的闹钟
+    variants:
+      - 早上七点叫我起床
+  - id: music.play
+    text: 播放音乐
+    variants:
+      - 放首歌
+"""
+
+EN_SMALL = """\
+locale: en-US
+queries:
+  - id: weather.today
+    text: what's the weather like today
+    variants:
+      - how is the weather today
+  - id: volume.up
+    text: turn the volume up
+    variants:
+      - make it louder
+  - id: alarm.set.7am
+    text: set an alarm for 7 am
+    variants:
+      - wake me up at seven in the morning
+"""
+
+
+def write_catalog(folder: Path, files: dict[str, str] | None = None) -> Path:
+    """Write catalog files (default: the small zh-CN + en-US catalog) into ``folder``."""
+    files = files if files is not None else {"zh.yaml": ZH_SMALL, "en.yaml": EN_SMALL}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
 
 
 def make_settings(**overrides: object) -> Settings:

@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +29,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from normalizer._proto import normalizer_pb2 as pb
 from normalizer._proto import normalizer_pb2_grpc as pb_grpc
+from tests.conftest import EN_SMALL, ZH_SMALL, write_catalog
 
 BIN = Path(sys.executable).parent
 NORMALIZER = BIN / "normalizer"
@@ -283,53 +283,6 @@ def serve(procs: Callable[..., Proc]) -> Iterator[Callable[..., Served]]:
 
 
 # -- catalogs and stores -----------------------------------------------------------------------
-
-ZH_SMALL = """\
-locale: zh-CN
-queries:
-  - id: weather.today
-    text: 今天的天气怎么样
-    variants:
-      - 今天天气如何
-      - 今天天气怎么样
-  - id: volume.up
-    text: 把音量调大一点
-    variants:
-      - 声音大一点
-  - id: alarm.set.7am
-    text: 设一个早上七点的闹钟
-    variants:
-      - 早上七点叫我起床
-  - id: music.play
-    text: 播放音乐
-    variants:
-      - 放首歌
-"""
-
-EN_SMALL = """\
-locale: en-US
-queries:
-  - id: weather.today
-    text: what's the weather like today
-    variants:
-      - how is the weather today
-  - id: volume.up
-    text: turn the volume up
-    variants:
-      - make it louder
-  - id: alarm.set.7am
-    text: set an alarm for 7 am
-    variants:
-      - wake me up at seven in the morning
-"""
-
-
-def write_catalog(folder: Path, files: dict[str, str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return folder
-
 
 def build_store(catalog: Path, store: Path, *extra: str) -> str:
     """``normalizer index build`` (local embedder unless ``extra`` says otherwise) -> version."""

@@ -79,37 +79,10 @@ async def poll_until(condition: Callable[[], Awaitable[bool] | bool], timeout: f
         await asyncio.sleep(interval)
 
 
-TINY_ZH = """\
-locale: zh-CN
-queries:
-  - id: weather.today
-    text: 今天的天气怎么样
-    variants:
-      - 今天天气怎么样
-  - id: music.play
-    text: 播放音乐
-    variants:
-      - 放首歌
-"""
-
-TINY_EN = """\
-locale: en-US
-queries:
-  - id: lights.on
-    text: turn on the lights
-"""
-
 EXTRA_ZH = """\
   - id: alarm.seven
     text: 明天早上七点叫我起床
 """
-
-
-def write_catalog(folder: Path, zh: str = TINY_ZH, en: str = TINY_EN) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "zh.yaml").write_text(zh, encoding="utf-8")
-    (folder / "en.yaml").write_text(en, encoding="utf-8")
-    return folder
 
 
 async def build_tiny_store(root: Path, catalog_dir: Path) -> tuple[IndexStore, str]:

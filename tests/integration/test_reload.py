@@ -15,22 +15,21 @@ from prometheus_client import CollectorRegistry
 
 from normalizer._proto import normalizer_pb2 as pb
 from normalizer._proto import normalizer_pb2_grpc as pb_grpc
+from normalizer.catalog import load_catalog
 from normalizer.embedding.local import MODEL_NAME
 from normalizer.errors import IndexMismatchError
 from normalizer.index.store import IndexStore
 from normalizer.metrics import Metrics
 from normalizer.service.server import create_server
-from tests.conftest import Running
+from tests.conftest import EN_SMALL, ZH_SMALL, Running, write_catalog
 from tests.integration.conftest import (
     EXTRA_ZH,
-    TINY_ZH,
     ControlledEmbedder,
     build_tiny_store,
     local_embedder,
     poll_until,
     relaxed_settings,
     serve,
-    write_catalog,
 )
 
 pytestmark = pytest.mark.integration
@@ -54,7 +53,8 @@ def point_current_at(store: IndexStore, name: str) -> None:
 
 
 async def publish_v2(tmp_path: Path, store: IndexStore) -> str:
-    catalog = write_catalog(tmp_path / "catalog-v2", zh=TINY_ZH + EXTRA_ZH)
+    catalog = write_catalog(tmp_path / "catalog-v2",
+                            {"zh.yaml": ZH_SMALL + EXTRA_ZH, "en.yaml": EN_SMALL})
     _, version = await build_tiny_store(store.root, catalog)
     return version
 
@@ -103,15 +103,17 @@ async def test_new_version_is_picked_up_without_errors(tmp_path, tiny):
         assert set(seen) <= {v1, v2} and v1 in seen
         assert alarm.normalized and alarm.canonical_id == "alarm.seven"
         assert alarm.index_version == v2
+        v2_catalog = load_catalog(tmp_path / "catalog-v2")
         assert {loc.locale: loc.canonical_queries for loc in info.locales} == {
-            "zh-CN": 3, "en-US": 1}
+            loc: len(queries) for loc, queries in v2_catalog.locales.items()}
         assert reloads(running, "ok") == 1
         assert reloads(running, "failed") == 0
         assert registry.get_sample_value("normalizer_index_info",
                                          {"version": v2, "model": MODEL_NAME}) == 1
         assert registry.get_sample_value("normalizer_index_info",
                                          {"version": v1, "model": MODEL_NAME}) is None
-        assert registry.get_sample_value("normalizer_index_entries", {"locale": "zh-CN"}) == 5
+        assert registry.get_sample_value("normalizer_index_entries", {"locale": "zh-CN"}) == sum(
+            len(q.texts) for q in v2_catalog.locales["zh-CN"])
 
 
 async def _eq(running, version: str) -> bool:
