@@ -32,7 +32,21 @@ Narrow leniencies on top (each keeps slots, numbers and antonyms blocking):
 * with a catalog **vocabulary** (``prepare(..., vocabulary=vocabulary(texts, locale))`` on
   the candidate), an English word outside it may be a vowel-only misspelling of the
   candidate's word when its key has 4+ symbols (melk/milk, tern/turn; not dan/don), or a
-  dropped made-up spelling of a function word (mi, mai, his, fer).
+  dropped made-up spelling of a function word (mi, mai, his, fer);
+* a ``Vocabulary`` (what ``vocabulary()`` returns) also counts the catalog texts holding
+  each word. A **carrier** (in ``CARRIER_MIN_SHARE`` of the texts: set, turn, call, play,
+  what, do, lights, timer, music ...) is no slot value, so an out-of-vocabulary transcript
+  word may stand for it when it sounds close (``phonetic.confusion_cost``: sit/set,
+  cole/call, pray/play, term/turn, likes/lights, magic/music; up to 1 from 4-symbol keys,
+  below 1 for shorter ones, so tom/mom and pay/play stay apart), is a regular inflection of
+  it (played/play, alarmed/alarms) or has an article glued on (setan). A **fixed** word
+  (in CARRIER_MIN_TEXTS+ texts, but with at most ``FIXED_MAX_PARTNERS`` words the catalog
+  puts in its place: tell, time, rain, news, song, traffic, home) admits only the closest
+  confusions (cost <= 0.5, 3+ symbols: rein/rain, thyme/time, nose/news). Slot values come
+  in paradigms (mom/dad/wife, kitchen/bedroom/study) and get neither. Never numbers,
+  protected words (on/off/of/up/down/in/out/open/close/not ...), or a transcript word of
+  the catalog. With a vocabulary, "you are"/"your", "gonna"/"going to", "wanna"/"want to"
+  and "gotta"/"got to" are one sound.
 
 A wrong rewrite is worse than no rewrite, so every rule errs towards blocking. Locales
 other than ``zh-*`` and ``en-*`` fall back to exact (case-folded) words.
@@ -48,8 +62,10 @@ number keyed by its value read aloud (so ``6点``/``六点`` and ``20``/``twenty
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 
 from normalizer.matching.align import INDEL_COST, Edit, Span, align_range, differing_spans
 from normalizer.matching.numbers import Number, collapse_numbers
@@ -57,6 +73,7 @@ from normalizer.matching.phonetic import (
     Kind,
     Lang,
     Token,
+    confusion_cost,
     consonant_skeleton,
     english_key,
     join_surfaces,
@@ -70,8 +87,9 @@ from normalizer.matching.phonetic import (
 )
 
 __all__ = [
-    "ANTONYMS", "FILLERS", "OPTIONAL_WORDS", "Utterance", "Verdict", "compare", "prepare",
-    "vocabulary",
+    "ANTONYMS", "CARRIER_MIN_SHARE", "CARRIER_MIN_TEXTS", "FILLERS", "FIXED_MAX_PARTNERS",
+    "OPTIONAL_WORDS",
+    "Utterance", "Verdict", "Vocabulary", "compare", "prepare", "vocabulary",
 ]
 
 # Fillers, hesitations, politeness and particles: removing them never changes the request.
@@ -122,6 +140,44 @@ _OOV_VOWEL_VARIANT_MIN_KEY = 4
 # Never lenient: particles and verbs whose change is a different request.
 _EN_PROTECTED = frozenset(("on", "off", "of", "up", "down", "in", "out", "open", "close",
                            "not", "no", "yes"))
+
+# Carrier words: the words a query family shares ("set a timer", "turn on the", "call",
+# "play", "what is") are in many catalog texts; slot values (dad, bedroom, milk, jazz,
+# chicago) are in few. In the shipped en-US catalog (519 texts) the most frequent slot value
+# is "mom" (14 texts, 2.7%); the carriers set/turn/what/lights/timer/my/do/play/call/alarm/
+# volume/music are in 16 to 93. A word is a carrier from this share of the texts on, and
+# from CARRIER_MIN_TEXTS texts (small catalogs).
+CARRIER_MIN_SHARE = 0.03
+CARRIER_MIN_TEXTS = 3
+# Slot values come in paradigms: the catalog holds the same text with another value in
+# their place ("call mom"/"call dad", "kitchen"/"bedroom" lights: 3+ such partners each).
+# A word of CARRIER_MIN_TEXTS+ texts with at most this many partners is fixed phrasing
+# ("tell me a joke", "what time is it", "is it going to rain", "stop navigation") and
+# admits the closest confusions (``_FIXED_MAX_COST``) from 3-symbol keys on.
+FIXED_MAX_PARTNERS = 1
+_FIXED_MAX_COST = 0.5
+_FIXED_MIN_KEY = 3
+# How far (``phonetic.confusion_cost``) an out-of-vocabulary word may sound from a carrier:
+# up to 1 when both keys have 4+ symbols (term/turn 0.75, stomp/stop 1), below 1 for
+# shorter keys (sit/set, cole/call, pray/play, but not tom/mom or pay/play: one whole
+# consonant added or changed in a short word is another word).
+_CARRIER_MAX_COST = 1.0
+_CARRIER_MAX_COST_SHORT = 0.75
+_CARRIER_LONG_KEY = 4
+# Regular inflections: an out-of-vocabulary "played"/"alarmed" is the carrier "play"/
+# "alarm(s)" when the stems agree (3+ letters).
+_EN_INFLECTIONS = ("ing", "ed", "es", "s", "d")
+_INFLECTION_MIN_STEM = 3
+# Articles the recogniser glues onto a carrier ("setan alarm" = "set an alarm").
+_EN_GLUED_ARTICLES = ("an", "a", "the", "da")
+# Spellings of one sound in other words: contractions and their homophones. Applied, like
+# every vocabulary rule, only when a vocabulary is known.
+_EN_SAME_SOUND_PHRASES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("you", "are"), ("your",)),          # "you're" spelt out by the tokenizer
+    (("gonna",), ("going", "to")),
+    (("wanna",), ("want", "to")),
+    (("gotta",), ("got", "to")),
+)
 
 # Optional words: content (they align, and a homophone of one is an ASR confusion: too/to,
 # 罢/把), but the search may drop one on either side. English function words ASR adds or
@@ -209,7 +265,8 @@ class Utterance:
     optional: tuple[bool, ...]           # content tokens the search may drop (OPTIONAL_WORDS)
     # The catalog's words for this locale (``vocabulary()``), or None: unknown. When the
     # candidate (or else the transcript) carries one, a transcript word outside it is taken
-    # for ASR noise in two narrow cases (see ``compare``).
+    # for ASR noise in a few narrow cases (see the module doc). A plain frozenset knows no
+    # carriers; a ``Vocabulary`` does.
     vocabulary: frozenset[str] | None = None
 
 
@@ -220,10 +277,47 @@ class Verdict:
     reason: str                   # human-readable, names the spans
 
 
-def vocabulary(texts: Iterable[str], locale: str) -> frozenset[str]:
-    """The words (token surfaces) of a locale's catalog texts, for ``prepare(vocabulary=)``."""
+class Vocabulary(frozenset[str]):
+    """The words of a catalog (a frozenset of token surfaces) with, for each, the number of
+    catalog texts that hold it (``counts``), and the ``carriers``: the words in at least
+    ``CARRIER_MIN_SHARE`` of the texts (and ``CARRIER_MIN_TEXTS``)."""
+
+    counts: Mapping[str, int]
+    texts: int
+    carriers: frozenset[str]
+    fixed: frozenset[str]
+
+    def __new__(cls, counts: Mapping[str, int], texts: int,
+                partners: Mapping[str, int] | None = None) -> Vocabulary:
+        self = super().__new__(cls, counts)
+        self.counts = MappingProxyType(dict(counts))
+        self.texts = texts
+        floor = max(CARRIER_MIN_TEXTS, CARRIER_MIN_SHARE * texts)
+        self.carriers = frozenset(w for w, n in counts.items() if n >= floor)
+        self.fixed = frozenset() if partners is None else frozenset(
+            w for w, n in counts.items()
+            if CARRIER_MIN_TEXTS <= n < floor and partners.get(w, 0) <= FIXED_MAX_PARTNERS)
+        return self
+
+
+def vocabulary(texts: Iterable[str], locale: str) -> Vocabulary:
+    """The words of a locale's catalog texts and how many texts hold each, for
+    ``prepare(vocabulary=)``."""
     lang = language(locale)
-    return frozenset(tok.surface for text in texts for tok in tokenize(text, lang))
+    counts: Counter[str] = Counter()
+    size = 0
+    holes: dict[tuple[tuple[str, ...], tuple[str, ...]], set[str]] = {}
+    for text in texts:
+        words = tuple(tok.surface for tok in tokenize(text, lang))
+        counts.update(set(words))
+        size += 1
+        for k, word in enumerate(words):
+            holes.setdefault((words[:k], words[k + 1:]), set()).add(word)
+    partners: dict[str, set[str]] = {}
+    for filled in holes.values():
+        for word in filled:
+            partners.setdefault(word, set()).update(filled - {word})
+    return Vocabulary(counts, size, {w: len(p) for w, p in partners.items()})
 
 
 def prepare(text: str, locale: str, vocabulary: frozenset[str] | None = None) -> Utterance:
@@ -402,6 +496,13 @@ class _Search:
                 if k:
                     moves.append((k, 1, "number reading", f"'{c.surfaces[j]}'"))
         known = self.known
+        if known is not None:
+            for x, y in _EN_SAME_SOUND_PHRASES:
+                for pa, pb in ((x, y), (y, x)):
+                    if (t.surfaces[i:i + len(pa)] == pa and c.surfaces[j:j + len(pb)] == pb
+                            and i + len(pa) <= self.a_end and j + len(pb) <= self.b_end):
+                        moves.append((len(pa), len(pb), "asr confusion",
+                                      f"'{' '.join(pa)}'~'{' '.join(pb)}'"))
         if i < self.a_end and (t.optional[i] or (
                 known is not None and _made_up_function_word(t.content[i], known))):
             moves.append((1, 0, "optional word", f"'{t.surfaces[i]}'"))
@@ -447,6 +548,46 @@ def _oov_vowel_variant(a: Token, b: Token, known: frozenset[str]) -> bool:
     )
 
 
+def _carrier_confusion(a: Token, b: Token, known: frozenset[str]) -> bool:
+    """A transcript word ``a`` outside the catalog's vocabulary for a carrier word ``b`` of
+    the catalog (``Vocabulary.carriers``): it sounds close (``confusion_cost``), is an
+    inflection of it (played/play, alarmed/alarms), or is it with an article glued on
+    (setan); or for a fixed word (``Vocabulary.fixed``) that it sounds very close to.
+    Never for protected words; numbers never reach here (``_edit`` checks them first)."""
+    if a.surface in known or not isinstance(known, Vocabulary):
+        return False
+    carriers = known.carriers
+    if (a.kind is not Kind.WORD or b.kind is not Kind.WORD
+            or a.surface in _EN_PROTECTED or b.surface in _EN_PROTECTED):
+        return False
+    stem = _stem(b.surface)
+    if (stem in carriers or b.surface in carriers) and len(stem) >= _INFLECTION_MIN_STEM \
+            and _stem(a.surface) == stem:
+        return True      # an inflection: played/play, alarmed/alarms (of the carrier alarm)
+    shortest = min(len(a.key), len(b.key))
+    if b.surface in known.fixed:
+        return shortest >= _FIXED_MIN_KEY and confusion_cost(a.key, b.key) <= _FIXED_MAX_COST
+    if b.surface not in carriers:
+        return False
+    limit = _CARRIER_MAX_COST if shortest >= _CARRIER_LONG_KEY else _CARRIER_MAX_COST_SHORT
+    if shortest and confusion_cost(a.key, b.key) <= limit:
+        return True
+    return any(a.surface == b.surface + article for article in _EN_GLUED_ARTICLES)
+
+
+@lru_cache(maxsize=16384)
+def _stem(word: str) -> str:
+    """``word`` without one regular suffix (-ing, -ed, -es, -s, -d), a doubled final
+    consonant undone: played -> play, stopped -> stop, alarms -> alarm."""
+    for suffix in _EN_INFLECTIONS:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _INFLECTION_MIN_STEM:
+            stem = word[:-len(suffix)]
+            if len(stem) >= 2 and stem[-1] == stem[-2] and stem[-1] not in "aeiousl":
+                stem = stem[:-1]
+            return stem
+    return word
+
+
 def _edit(
     t: Utterance, c: Utterance, i0: int, i1: int, j0: int, j1: int, detail: bool = True,
     known: frozenset[str] | None = None,
@@ -463,8 +604,9 @@ def _edit(
         if t.numbers[i0] is None and c.numbers[j0] is None and not (
             tokens_confusable(t.content[i0:i1], c.content[j0:j1])
         ):
-            variant = known is not None and _oov_vowel_variant(t.content[i0], c.content[j0],
-                                                               known)
+            variant = known is not None and (
+                _oov_vowel_variant(t.content[i0], c.content[j0], known)
+                or _carrier_confusion(t.content[i0], c.content[j0], known))
             if not variant and not detail:
                 return False, "slot differs", ""
     ea = t.content[i0:i1]

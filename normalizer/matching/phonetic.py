@@ -66,6 +66,7 @@ __all__ = [
     "Kind",
     "Lang",
     "Token",
+    "confusion_cost",
     "consonant_skeleton",
     "english_confusable",
     "english_key",
@@ -337,7 +338,7 @@ def english_key(word: str) -> str:
                 code, step = "K", 2              # initial or pre-vowel gh: ghost
             elif nxt == "n" and (i + 2 >= n or w[i + 2] not in _VOWELS):
                 code = ""                        # sign, foreign
-            elif i and w[i - 1] == "n" and (nxt in ("", "s") or w.startswith("ing", i + 1)):
+            elif i and w[i - 1] == "n" and (nxt in ("", "s", "z") or w.startswith("ing", i + 1)):
                 code = ""                        # -ng -> N: turning ~ turnin
             elif nxt in _FRONT:
                 code = "J"
@@ -401,6 +402,49 @@ def vowel_variant(a: str, b: str) -> bool:
         if x != y and not (x.islower() and y.islower()):
             return False
     return True
+
+
+# Weighted edit costs between English sound keys for ``confusion_cost``: what a recogniser
+# confuses cheaply. Vowel classes blur (sit/set, cole/call); consonants confuse within a
+# manner class - nasals (term/turn, hone/home), liquids (pray/play), stops (likes/lights,
+# stock/stop), th/t and th/f (thyme/time), sibilants (magic/music); h, w and y come and go
+# (our/hour). Anything else is a full edit.
+_VOWEL_SUB_COST = 0.25
+_CLASS_SUB_COST = 0.5
+_WEAK_INDEL_COST = 0.5      # a vowel class, H, W or Y added or dropped
+_CONSONANT_CLASSES = (frozenset("MN"), frozenset("LR"), frozenset("PTKB"), frozenset("T0"),
+                      frozenset("F0"), frozenset("SXJ"))
+_WEAK_SYMBOLS = frozenset("aeiouHWY")
+
+
+def _sub_cost(x: str, y: str) -> float:
+    if x == y:
+        return 0.0
+    if x.islower() and y.islower():
+        return _VOWEL_SUB_COST
+    if any(x in cls and y in cls for cls in _CONSONANT_CLASSES):
+        return _CLASS_SUB_COST
+    return 1.0
+
+
+@lru_cache(maxsize=65536)
+def confusion_cost(a: str, b: str) -> float:
+    """Weighted edit distance of two English sound keys: 0.25 per vowel class changed, 0.5
+    per consonant changed within its class (``M``/``N``, ``L``/``R``, stops, ``0``/``T``,
+    ``0``/``F``, sibilants) or per vowel, ``H``, ``W``, ``Y`` added or dropped, 1 for any
+    other edit. ``SeT``/``SiT`` 0.25, ``TeRM``/``TuRN`` 0.75, ``ToM``/``MoM`` 1."""
+    prev = [0.0]
+    for y in b:
+        prev.append(prev[-1] + (_WEAK_INDEL_COST if y in _WEAK_SYMBOLS else 1.0))
+    for x in a:
+        x_indel = _WEAK_INDEL_COST if x in _WEAK_SYMBOLS else 1.0
+        cur = [prev[0] + x_indel]
+        for k, y in enumerate(b):
+            y_indel = _WEAK_INDEL_COST if y in _WEAK_SYMBOLS else 1.0
+            cur.append(min(prev[k] + _sub_cost(x, y), prev[k + 1] + x_indel,
+                           cur[k] + y_indel))
+        prev = cur
+    return prev[-1]
 
 
 # ---------------------------------------------------------------------------------------

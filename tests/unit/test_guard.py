@@ -13,6 +13,7 @@ from normalizer.matching.guard import (
     OPTIONAL_WORDS,
     Utterance,
     Verdict,
+    Vocabulary,
     compare,
     prepare,
     vocabulary,
@@ -531,3 +532,142 @@ def test_optional_words_table() -> None:
         assert word not in OPTIONAL_WORDS["en"]
     assert "把" in OPTIONAL_WORDS["zh"]
     assert OPTIONAL_WORDS["other"] == frozenset()
+
+
+# A realistic mini catalog: carriers (set, turn, call, play, lights, what ...) are in many
+# texts; slot values (mom, dad, kitchen, jazz, boston, milk ...) in few.
+_FAMILIES = [
+    "set a timer for 5 minutes", "set a timer for fifty minutes", "set a timer for 1 hour",
+    "set an alarm for 7 am", "set the volume to 5",
+    "turn on the kitchen lights", "turn off the kitchen lights", "turn on the bedroom lights",
+    "turn off the bedroom lights", "turn on the lights", "turn off the lights",
+    "call mom", "call dad", "call my wife", "message mom", "message dad",
+    "play jazz", "play pop", "play some music", "play music by taylor swift",
+    "pause the music",
+    "add bread to my shopping list", "add milk to my shopping list",
+    "add eggs to my shopping list", "navigate to the airport", "navigate home",
+    "what's the weather in boston", "what's the weather in chicago",
+    "what's the weather today", "is it going to rain today", "what is your name",
+]
+_FAMILY_VOCAB = vocabulary(_FAMILIES, EN)
+
+
+def _with_families(transcript: str, candidate: str) -> Verdict:
+    return compare(prepare(transcript, EN), prepare(candidate, EN, vocabulary=_FAMILY_VOCAB))
+
+
+def test_vocabulary_counts_texts_and_finds_carriers() -> None:
+    assert isinstance(_FAMILY_VOCAB, frozenset)
+    assert _FAMILY_VOCAB.texts == len(_FAMILIES)
+    assert _FAMILY_VOCAB.counts["turn"] == 6
+    assert {"set", "turn", "call", "play", "lights", "what"} <= _FAMILY_VOCAB.carriers
+    assert not {"mom", "dad", "kitchen", "jazz", "boston", "milk"} & _FAMILY_VOCAB.carriers
+
+
+@pytest.mark.parametrize(
+    ("transcript", "candidate"),
+    [
+        ("sit a timer for 5 minutes", "set a timer for 5 minutes"),     # vowel
+        ("sat an alarm for 7 am", "set an alarm for 7 am"),
+        ("term on the kitchen lights", "turn on the kitchen lights"),   # vowel + m/n
+        ("cole mom", "call mom"),
+        ("col dad", "call dad"),
+        ("pray jazz", "play jazz"),                                     # r/l
+        ("prey some music", "play some music"),
+        ("turn on the kitchen likes", "turn on the kitchen lights"),    # k/t
+        ("play some magic", "play some music"),
+        ("played some music", "play some music"),                       # inflection
+        ("setan alarm for 7 am", "set an alarm for 7 am"),              # glued article
+        ("is it gonna rain today", "is it going to rain today"),        # contraction
+        ("what is you're name", "what is your name"),
+    ],
+)
+def test_carrier_confusions_are_allowed(transcript: str, candidate: str) -> None:
+    verdict = _with_families(transcript, candidate)
+    assert verdict.allowed, verdict.reason
+    # the default (no vocabulary) stays strict
+    assert not _verdict(EN, transcript, candidate).allowed
+
+
+@pytest.mark.parametrize(
+    ("transcript", "candidate"),
+    [
+        ("call dan", "call dad"),                   # dad is a slot value, dan a name
+        ("call tom", "call mom"),
+        ("call ted", "call dad"),
+        ("turn on the lights", "turn off the lights"),
+        ("term on the lights", "turn off the lights"),
+        ("turn of the lights", "turn on the lights"),   # protected words
+        ("add butter to my shopping list", "add bread to my shopping list"),
+        ("navigate to the stadium", "navigate to the airport"),
+        ("what's the weather in austin", "what's the weather in boston"),
+        ("set a timer for fifteen minutes", "set a timer for fifty minutes"),
+        ("play jazz", "play pop"),
+        ("pay jazz", "play jazz"),                  # a whole consonant off a short carrier
+        ("sent a timer for 5 minutes", "set a timer for 5 minutes"),
+        ("set a timer for 5 minutes", "sit a timer for 5 minutes"),   # catalog word is set
+        ("message mom", "call mom"),                # both catalog words
+    ],
+)
+def test_carrier_leniency_never_unblocks_slots(transcript: str, candidate: str) -> None:
+    verdict = _with_families(transcript, candidate)
+    assert not verdict.allowed, verdict.reason
+
+
+# The shipped catalog's shape (519 texts): slot values like mom/dad come in paradigms,
+# fixed phrasing (tell me a joke, is it going to rain) does not.
+_SHIPPED_LIKE = Vocabulary(
+    {"tell": 3, "me": 33, "a": 40, "joke": 3, "is": 85, "it": 20, "going": 4, "to": 80,
+     "rain": 4, "today": 36, "call": 19, "mom": 14, "dad": 7, "wife": 6, "navigate": 9,
+     "home": 5, "stop": 5, "navigation": 3},
+    519,
+    {"tell": 0, "joke": 0, "rain": 1, "mom": 3, "dad": 3, "wife": 3, "home": 0, "stop": 6},
+)
+
+
+def _with_shipped(transcript: str, candidate: str) -> Verdict:
+    return compare(prepare(transcript, EN), prepare(candidate, EN, vocabulary=_SHIPPED_LIKE))
+
+
+def test_fixed_words_are_frequent_words_without_paradigm() -> None:
+    assert {"tell", "rain", "home", "joke"} <= _SHIPPED_LIKE.fixed
+    assert not {"mom", "dad", "wife", "stop"} & _SHIPPED_LIKE.fixed
+    assert not {"mom", "dad", "tell"} & _SHIPPED_LIKE.carriers
+    assert {"call", "is", "today"} <= _SHIPPED_LIKE.carriers
+    assert Vocabulary({"x": 9}, 10).fixed == frozenset()     # no partners known: no fixed
+
+
+@pytest.mark.parametrize(
+    ("transcript", "candidate", "allowed"),
+    [
+        ("tall me a joke", "tell me a joke", True),
+        ("is it going to rein today", "is it going to rain today", True),
+        ("navigate hone", "navigate home", True),
+        ("call ted", "call dad", False),            # dad has a paradigm: a slot value
+        ("call mum", "call mom", False),
+        ("call tom", "call mom", False),
+        ("navigate rome", "navigate home", False),  # a whole consonant: another place
+        ("stock navigation", "stop navigation", False),   # stop has a paradigm of verbs
+    ],
+)
+def test_fixed_words_admit_only_the_closest_confusions(
+    transcript: str, candidate: str, allowed: bool,
+) -> None:
+    assert _with_shipped(transcript, candidate).allowed is allowed
+
+
+def test_plain_frozenset_vocabulary_knows_no_carriers() -> None:
+    plain = frozenset(_FAMILY_VOCAB)
+    verdict = compare(prepare("cole mom", EN), prepare("call mom", EN, vocabulary=plain))
+    assert not verdict.allowed
+
+
+def test_compare_with_vocabulary_is_fast() -> None:
+    pairs = [(prepare(a, EN), prepare(b, EN, vocabulary=_FAMILY_VOCAB))
+             for a, b in [*EN_ALLOWED, *EN_BLOCKED]]
+    rounds = 20
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for t, c in pairs:
+            compare(t, c)
+    assert (time.perf_counter() - start) / (rounds * len(pairs)) < 1e-3

@@ -7,6 +7,7 @@ import pytest
 from normalizer.matching.phonetic import (
     Kind,
     Token,
+    confusion_cost,
     consonant_skeleton,
     english_confusable,
     english_key,
@@ -312,3 +313,20 @@ def test_consonant_skeleton() -> None:
     assert consonant_skeleton(english_key("melk")) == "MLK"
     assert consonant_skeleton(english_key("my")) == "M"
     assert consonant_skeleton(english_key("a")) == ""
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "cost"),
+    [("set", "sit", 0.25), ("set", "sat", 0.25), ("call", "cole", 0.25),
+     ("play", "pray", 0.5), ("play", "prey", 0.75), ("turn", "term", 0.75),
+     ("lights", "likes", 0.5), ("time", "thyme", 0.5), ("hour", "our", 0.5),
+     ("stop", "stomp", 1.0), ("mom", "tom", 1.0), ("dad", "dan", 1.0), ("play", "pay", 1.0),
+     ("set", "set", 0.0)],
+)
+def test_confusion_cost(a: str, b: str, cost: float) -> None:
+    assert confusion_cost(english_key(a), english_key(b)) == cost
+    assert confusion_cost(english_key(b), english_key(a)) == cost
+
+
+def test_ng_before_z_is_one_nasal() -> None:
+    assert english_key("songz") == english_key("songs")
