@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["Answer", "Fallback", "MatchRequest", "ScoredCandidate"]
 
@@ -46,8 +46,6 @@ class ScoredCandidate:
     text: str               # the canonical text
     matched_text: str       # the indexed text (canonical or variant) it matched through
     confidence: float       # calibrated, in [0, 1]
-    dense: float            # best cosine similarity over the hypotheses
-    hypothesis: str         # the hypothesis (transcript or alternative) that matched best
 
 
 @dataclass(frozen=True)
@@ -61,5 +59,4 @@ class Answer:
     fallback: Fallback
     index_version: str
     candidates: tuple[ScoredCandidate, ...] = ()
-    reason: str = ""        # for logs and evaluation reports: why this answer
-    extra: dict[str, float] = field(default_factory=dict)
+    reason: str = ""        # why this answer (NormalizeResponse.reason)

@@ -56,7 +56,7 @@ GUARD_REPORT_SIMILARITY = 0.5
 @dataclass(frozen=True)
 class _LocaleView:
     data: LocaleData
-    exact: dict[str, int]                     # surface key -> position in data.queries
+    exact: dict[str, int]                     # surface key -> row of that text
     prepared: tuple[guard.Utterance, ...]     # row -> the row's text, prepared for the guard
 
 
@@ -72,8 +72,7 @@ class ServedIndex:
     def from_stored(cls, stored: StoredIndex) -> ServedIndex:
         views = {}
         for locale, data in stored.locales.items():
-            pairs = zip(data.row_query, data.row_text, strict=True)
-            exact = {surface_key(text): int(qi) for qi, text in pairs}
+            exact = {surface_key(text): row for row, text in enumerate(data.row_text)}
             # Words of the catalog: a transcript word outside it that merely sounds like
             # the candidate's word is ASR noise rather than another slot value.
             vocabulary = guard.vocabulary(data.row_text, locale)
@@ -211,10 +210,10 @@ class Matcher:
                              f"locale {req.locale or self.default_locale!r} is not in the index; "
                              f"served: {', '.join(index.locales)}")
         view = index.locales[locale]
-        hit = view.exact.get(surface_key(req.transcript))
-        if hit is not None:
-            query = view.data.queries[hit]
-            cand = ScoredCandidate(query.id, query.text, query.text, 1.0, 1.0, req.transcript)
+        row = view.exact.get(surface_key(req.transcript))
+        if row is not None:
+            query = view.data.queries[view.data.row_query[row]]
+            cand = ScoredCandidate(query.id, query.text, view.data.row_text[row], 1.0)
             return Answer(query.text, True, query.id, 1.0, Fallback.NONE, index.version,
                           (cand,)[: req.max_candidates], "exact match")
         return locale
@@ -304,8 +303,7 @@ class Matcher:
         view = index.locales[p.locale]
         candidates = tuple(
             ScoredCandidate(view.data.queries[c.query_pos].id, view.data.queries[c.query_pos].text,
-                            view.data.row_text[c.row], c.confidence, c.features.dense,
-                            p.hypotheses[c.hypothesis][0])
+                            view.data.row_text[c.row], c.confidence)
             for c in scored[: max(p.request.max_candidates, 1)])
         if not scored:
             return _fallback(p.request, index, Fallback.BELOW_THRESHOLD, "no candidates")

@@ -150,3 +150,16 @@ async def test_clean_alternative_rescues_garbled_one_best(shipped_store):
     assert helped.fallback == pb.FALLBACK_NONE
     assert helped.confidence > alone.confidence
     assert helped.candidates[0].matched_text == "今天天气怎么样"
+
+
+async def test_exact_match_through_a_variant_names_the_variant(shipped_store):
+    catalog = load_catalog(CATALOG_DIR)
+    query = next(q for q in catalog.locales["en-US"] if q.variants)
+    variant = query.variants[0]
+    async with serve(shipped_store) as running:
+        resp = await running.stub.Normalize(pb.NormalizeRequest(
+            transcript=variant.upper() + "!", locale="en-US", max_candidates=1))
+    assert resp.normalized and resp.confidence == 1.0
+    assert resp.text == query.text and resp.canonical_id == query.id
+    assert resp.candidates[0].matched_text == variant
+    assert resp.reason == "exact match"
