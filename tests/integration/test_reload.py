@@ -116,19 +116,24 @@ async def test_new_version_is_picked_up_without_errors(tmp_path, tiny):
             len(q.texts) for q in v2_catalog.locales["zh-CN"])
 
 
+async def point_current_at_a_broken_version(store, running) -> None:
+    """Publish a version whose manifest is not JSON and wait for the failed reload."""
+    broken = store.versions / "20990101T000000Z-broken000000"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("{ this is not json", encoding="utf-8")
+    point_current_at(store, broken.name)
+    await poll_until(lambda: reloads(running, "failed") >= 1, 10,
+                     what="a failed reload is counted")
+
+
 async def _eq(running, version: str) -> bool:
     return await version_of(running) == version
 
 
 async def test_corrupt_version_keeps_the_old_one(tmp_path, tiny):
     store, v1 = tiny
-    broken = store.versions / "20990101T000000Z-broken000000"
-    broken.mkdir()
-    (broken / "manifest.json").write_text("{ this is not json", encoding="utf-8")
     async with serve(store, reload_interval=0.2) as running:
-        point_current_at(store, broken.name)
-        await poll_until(lambda: reloads(running, "failed") >= 1, 10,
-                         what="a failed reload is counted")
+        await point_current_at_a_broken_version(store, running)
         assert reloads(running, "failed") == 1
         assert await version_of(running) == v1
         resp = await running.stub.Normalize(pb.NormalizeRequest(transcript="播放音乐"), timeout=10)
@@ -146,13 +151,8 @@ async def test_corrupt_version_keeps_the_old_one(tmp_path, tiny):
 async def test_good_version_published_after_a_corrupt_one_is_picked_up(tmp_path, tiny):
     """The operator's fix for a corrupt current version is to build again."""
     store, _ = tiny
-    broken = store.versions / "20990101T000000Z-broken000000"
-    broken.mkdir()
-    (broken / "manifest.json").write_text("{ this is not json", encoding="utf-8")
     async with serve(store, reload_interval=0.2) as running:
-        point_current_at(store, broken.name)
-        await poll_until(lambda: reloads(running, "failed") >= 1, 10,
-                         what="a failed reload is counted")
+        await point_current_at_a_broken_version(store, running)
         v2 = await publish_v2(tmp_path, store)
         await poll_until(lambda: _eq(running, v2), 10, what="the next good version is served")
         assert reloads(running, "ok") == 1
