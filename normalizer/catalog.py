@@ -15,7 +15,6 @@ line it stands on. All problems are collected before raising ``CatalogError``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from normalizer.errors import CatalogError
 from normalizer.matching.surface import surface_key
 
-__all__ = ["CanonicalQuery", "Catalog", "canonical_locale", "iter_texts", "load_catalog"]
+__all__ = ["CanonicalQuery", "Catalog", "canonical_locale", "load_catalog"]
 
 ID_PATTERN = re.compile(r"^[a-z0-9_.-]+$")
 LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -223,9 +222,3 @@ def load_catalog(root: str | Path) -> Catalog:
         raise CatalogError(problems)
     return Catalog({loc: tuple(qs) for loc, qs in sorted(by_locale.items())})
 
-
-def iter_texts(catalog: Catalog, locale: str) -> Iterable[tuple[CanonicalQuery, str]]:
-    """Every (query, text) pair of a locale, canonical text before its variants."""
-    for query in catalog.locales[locale]:
-        for text in query.texts:
-            yield query, text

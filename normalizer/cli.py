@@ -186,12 +186,8 @@ async def _calibrate(args: argparse.Namespace) -> int:
     embedder = create_embedder(settings)
     try:
         probe = await embedder.embed(["warm-up"], "query")
-        stored.embedding.check_compatible(EmbeddingSpec(
-            embedder.model, int(probe.shape[1]), embedder.text_format.describe()))
-        matcher = Matcher(embedder, Metrics(CollectorRegistry()),
-                          default_locale=settings.default_locale, top_k=settings.top_k,
-                          min_confidence=None, embedder_timeout=settings.embedder_timeout,
-                          phonetic=settings.phonetic, use_guard=settings.guard)
+        stored.embedding.check_compatible(EmbeddingSpec.of(embedder, probe.shape[1]))
+        matcher = Matcher.from_settings(embedder, Metrics(CollectorRegistry()), settings)
         matcher.set_index(ServedIndex.from_stored(stored))
         version, calibration = await calibrate_store(store, matcher, cases,
                                                      args.max_wrong_rate, args.cases,

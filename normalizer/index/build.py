@@ -52,9 +52,10 @@ def carried_calibration(store: IndexStore, spec: EmbeddingSpec) -> dict[str, Any
     except IndexStoreError as exc:  # a broken current version must not block its repair
         logger.warning("not carrying over a calibration: %s", exc)
         return None
-    emb = manifest.get("embedding", {})
-    same = EmbeddingSpec(emb.get("model", ""), int(emb.get("dimensions", 0)),
-                         emb.get("text_format", {})) == spec
+    try:
+        same = EmbeddingSpec.from_manifest(manifest["embedding"]) == spec
+    except (KeyError, TypeError, ValueError):
+        same = False
     calibration = manifest.get("calibration") if same else None
     return dict(calibration) if calibration else None
 
@@ -70,7 +71,7 @@ async def build_index(catalog: Catalog, embedder: Embedder, store: IndexStore, *
     """
     vectors = await embed_catalog(catalog, embedder, batch_size, progress)
     dimensions = next(iter(vectors.values())).shape[1]
-    spec = EmbeddingSpec(embedder.model, int(dimensions), embedder.text_format.describe())
+    spec = EmbeddingSpec.of(embedder, dimensions)
     calibration = carried_calibration(store, spec) if calibrated else None
     if not calibrated:
         logger.info("publishing without calibration")

@@ -26,13 +26,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from normalizer.catalog import CanonicalQuery, Catalog
 from normalizer.errors import IndexMismatchError, IndexStoreError
 from normalizer.index.search import VectorIndex
+
+if TYPE_CHECKING:
+    from normalizer.embedding.base import Embedder
 
 __all__ = ["EmbeddingSpec", "IndexStore", "LocaleData", "StoredIndex"]
 
@@ -49,6 +52,16 @@ class EmbeddingSpec:
     model: str
     dimensions: int
     text_format: dict[str, Any]
+
+    @classmethod
+    def of(cls, embedder: Embedder, dimensions: int) -> EmbeddingSpec:
+        """What ``embedder``'s vectors of ``dimensions`` components mean."""
+        return cls(embedder.model, int(dimensions), embedder.text_format.describe())
+
+    @classmethod
+    def from_manifest(cls, entry: Mapping[str, Any]) -> EmbeddingSpec:
+        """The ``embedding`` entry of a manifest (KeyError/ValueError if malformed)."""
+        return cls(entry["model"], int(entry["dimensions"]), entry["text_format"])
 
     def check_compatible(self, other: EmbeddingSpec) -> None:
         """Raise IndexMismatchError, naming the difference, unless ``other`` is the same."""
@@ -240,8 +253,7 @@ class IndexStore:
                     raise IndexStoreError(f"{folder / name}: checksum mismatch; the version is "
                                           "corrupt, rebuild the index")
             catalog = json.loads((folder / CATALOG).read_text(encoding="utf-8"))
-            emb = manifest["embedding"]
-            spec = EmbeddingSpec(emb["model"], int(emb["dimensions"]), emb["text_format"])
+            spec = EmbeddingSpec.from_manifest(manifest["embedding"])
             locales = {}
             for locale, data in catalog.items():
                 queries = tuple(CanonicalQuery(q["id"], q["text"], tuple(q["variants"]),

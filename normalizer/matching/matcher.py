@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from normalizer.catalog import canonical_locale
+from normalizer.config import Settings
 from normalizer.embedding import Embedder
 from normalizer.embedding.base import call_timeout
 from normalizer.errors import EmbedderError
@@ -125,6 +126,13 @@ class Matcher:
         self.phonetic = phonetic
         self.use_guard = use_guard
         self._index: ServedIndex | None = None
+
+    @classmethod
+    def from_settings(cls, embedder: Embedder, metrics: Metrics, settings: Settings) -> Matcher:
+        return cls(embedder, metrics, default_locale=settings.default_locale,
+                   top_k=settings.top_k, min_confidence=settings.min_confidence,
+                   embedder_timeout=settings.embedder_timeout, phonetic=settings.phonetic,
+                   use_guard=settings.guard)
 
     @property
     def index(self) -> ServedIndex:

@@ -83,10 +83,7 @@ class NormalizerServer:
         self.embedder = embedder
         self.store = store
         self.metrics = metrics
-        self.matcher = Matcher(embedder, metrics, default_locale=settings.default_locale,
-                               top_k=settings.top_k, min_confidence=settings.min_confidence,
-                               embedder_timeout=settings.embedder_timeout,
-                               phonetic=settings.phonetic, use_guard=settings.guard)
+        self.matcher = Matcher.from_settings(embedder, metrics, settings)
         self.health = DrainingHealthServicer()
         self.grpc = grpc.aio.server(
             interceptors=[ObservingInterceptor(metrics)],
@@ -109,13 +106,10 @@ class NormalizerServer:
 
     # -- index -----------------------------------------------------------------------------
 
-    def _embedder_spec(self, dimensions: int) -> EmbeddingSpec:
-        return EmbeddingSpec(self.embedder.model, dimensions,
-                             self.embedder.text_format.describe())
-
     async def _load(self, version: str | None) -> ServedIndex:
         stored = await asyncio.to_thread(self.store.load, version, self.settings.device)
-        stored.embedding.check_compatible(self._embedder_spec(stored.embedding.dimensions))
+        stored.embedding.check_compatible(
+            EmbeddingSpec.of(self.embedder, stored.embedding.dimensions))
         return await asyncio.to_thread(ServedIndex.from_stored, stored)
 
     def _serve_index(self, index: ServedIndex) -> None:
@@ -170,7 +164,7 @@ class NormalizerServer:
                 vectors = await asyncio.wait_for(
                     self.embedder.embed(["warm-up"], "query"), self.settings.embedder_timeout)
                 stored = self.matcher.index.stored
-                stored.embedding.check_compatible(self._embedder_spec(int(vectors.shape[1])))
+                stored.embedding.check_compatible(EmbeddingSpec.of(self.embedder, vectors.shape[1]))
             except IndexMismatchError as exc:
                 self.fatal = exc
                 logger.error("not serving: %s", exc)
