@@ -121,7 +121,9 @@ class NormalizerServer:
 
     async def reload(self) -> bool:
         """Switch to the store's current version if it changed; False if it failed to load."""
-        current = await asyncio.to_thread(self.store.current_version)
+        return await self._switch_to(await asyncio.to_thread(self.store.current_version))
+
+    async def _switch_to(self, current: str | None) -> bool:
         if current is None or current == self.matcher.index.version:
             return True
         try:
@@ -146,7 +148,7 @@ class NormalizerServer:
             try:
                 current = await asyncio.to_thread(self.store.current_version)
                 if forced or current != self._failed_version:
-                    await self.reload()
+                    await self._switch_to(current)
             except NormalizerError as exc:
                 logger.error("cannot check the index store: %s", exc)
 
