@@ -3,6 +3,8 @@
 A catalog file holds one locale::
 
     locale: zh-CN
+    slots:                         # optional: values whose exchange changes the request
+      room: [客厅, 卧室, 书房]
     queries:
       - id: weather.today          # unique within the locale: [a-z0-9_.-]+
         text: 今天的天气怎么样      # the standard phrasing Normalize returns
@@ -15,21 +17,37 @@ line it stands on. All problems are collected before raising ``CatalogError``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from normalizer.errors import CatalogError
-from normalizer.matching.surface import surface_key
 
-__all__ = ["CanonicalQuery", "Catalog", "canonical_locale", "load_catalog"]
+__all__ = ["CanonicalQuery", "Catalog", "SlotDeclaration", "canonical_locale", "load_catalog",
+           "surface_key"]
 
 ID_PATTERN = re.compile(r"^[a-z0-9_.-]+$")
 LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-FILE_KEYS = ("locale", "queries")
+FILE_KEYS = ("locale", "queries", "slots")
+REQUIRED_FILE_KEYS = ("locale", "queries")
+SLOT_NAME_PATTERN = re.compile(r"^[a-z0-9_]+$")
 QUERY_KEYS = ("id", "text", "variants")
+
+
+_DROPPED_CATEGORIES = ("P", "S", "Z", "C")  # punctuation, symbols, separators, controls
+
+
+def surface_key(text: str) -> str:
+    """The surface form two texts must share to be the same request: NFKC, case-folded,
+    without punctuation, symbols, separators and controls.
+
+    ``" Turn ON the Lights!"`` -> ``"turnonthelights"``; ``"今天，天气？"`` -> ``"今天天气"``.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in _DROPPED_CATEGORIES)
 
 
 @dataclass(frozen=True)
@@ -48,10 +66,23 @@ class CanonicalQuery:
 
 
 @dataclass(frozen=True)
+class SlotDeclaration:
+    """Values a catalog file declares as one slot: exchanging them changes the request.
+
+    Slot roles are derived from the catalog (matching/slots.py); a declaration adds what
+    derivation cannot see, e.g. rooms that appear in one query each."""
+
+    name: str
+    values: tuple[str, ...]
+    source: str  # "file:line" of the declaration
+
+
+@dataclass(frozen=True)
 class Catalog:
-    """Canonical queries per locale, in file order."""
+    """Canonical queries per locale, in file order, and the slots the files declare."""
 
     locales: dict[str, tuple[CanonicalQuery, ...]]
+    slots: dict[str, tuple[SlotDeclaration, ...]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return sum(len(queries) for queries in self.locales.values())
@@ -110,7 +141,7 @@ class _FileReader:
                 out[key] = value_node
         return out
 
-    def read(self) -> tuple[str, list[CanonicalQuery]] | None:
+    def read(self) -> tuple[str, list[CanonicalQuery], list[SlotDeclaration]] | None:
         try:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -131,7 +162,7 @@ class _FileReader:
         top = self.mapping(root, FILE_KEYS, "the file")
         if top is None:
             return None
-        for key in FILE_KEYS:
+        for key in REQUIRED_FILE_KEYS:
             if key not in top:
                 self.problem(root, f"missing key {key!r}")
         if "locale" not in top or "queries" not in top:
@@ -145,7 +176,44 @@ class _FileReader:
             self.problem(queries_node, "queries must be a list of entries with id and text")
             return None
         queries = [q for q in (self.query(n) for n in queries_node.value) if q is not None]
-        return (canonical_locale(locale), queries) if locale is not None else None
+        slots = self.slots(top["slots"]) if "slots" in top else []
+        return (canonical_locale(locale), queries, slots) if locale is not None else None
+
+    def slots(self, node: Node) -> list[SlotDeclaration]:
+        """``slots: {name: [value, value, ...]}``: each value a non-empty string, 2+ of them."""
+        if not isinstance(node, MappingNode):
+            self.problem(node, "slots must be a mapping of slot name: [values], "
+                               "e.g. 'room: [kitchen, bedroom]'")
+            return []
+        out = []
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            name = str(key_node.value)
+            if not SLOT_NAME_PATTERN.match(name):
+                self.problem(key_node, f"slot name {name!r} may only use a-z, 0-9 and '_'")
+                continue
+            if name in seen:
+                self.problem(key_node, f"slot {name!r} appears twice in the file")
+                continue
+            seen.add(name)
+            if not isinstance(value_node, SequenceNode):
+                self.problem(value_node, f"slot {name!r} must be a list of values")
+                continue
+            values: list[str] = []
+            for item in value_node.value:
+                value = self.string(item, f"a value of slot {name!r}")
+                if value is None:
+                    continue
+                if surface_key(value) in {surface_key(v) for v in values}:
+                    self.problem(item, f"value {value!r} appears twice in slot {name!r}")
+                    continue
+                values.append(value)
+            if len(values) < 2:
+                self.problem(value_node, f"slot {name!r} needs at least two values: a slot is "
+                                         "a choice between values")
+                continue
+            out.append(SlotDeclaration(name, tuple(values), self.where(key_node)))
+        return out
 
     def query(self, node: Node) -> CanonicalQuery | None:
         entry = self.mapping(node, QUERY_KEYS, "a query")
@@ -212,13 +280,16 @@ def load_catalog(root: str | Path) -> Catalog:
         raise CatalogError([f"{base}: no *.yaml files found"])
     problems: list[str] = []
     by_locale: dict[str, list[CanonicalQuery]] = {}
+    slots: dict[str, list[SlotDeclaration]] = {}
     for path in files:
         read = _FileReader(path, problems).read()
         if read is not None:
             by_locale.setdefault(read[0], []).extend(read[1])
+            slots.setdefault(read[0], []).extend(read[2])
     for locale, queries in by_locale.items():
         _check_locale(locale, queries, problems)
     if problems:
         raise CatalogError(problems)
-    return Catalog({loc: tuple(qs) for loc, qs in sorted(by_locale.items())})
+    return Catalog({loc: tuple(qs) for loc, qs in sorted(by_locale.items())},
+                   {loc: tuple(ds) for loc, ds in sorted(slots.items()) if ds})
 

@@ -5,7 +5,11 @@ answer gives the best candidate and its confidence even when the server fell bac
 one pass yields both the figures at the operating point and the whole curve of
 correct / wrong / pass-through against the threshold.
 
-Figures (CONTRACT.md §4), per locale and per noise kind:
+Figures (CONTRACT.md §4), per locale; per noise label (how noisy the transcript is: a noise
+kind, a level, a WER band); per ``phrasing`` (how the request was worded: ``catalog``,
+``paraphrase``, ``slot_change``, ``out_of_domain``) and per phrasing and noise; and over
+the *recoverable* cases, those whose noise leaves the request understandable to a person
+(every label but ``UNRECOVERABLE``):
 
 - correct: in-domain cases normalized to the expected id / in-domain cases
 - wrong: cases normalized to another id, plus out-of-domain cases normalized / all cases
@@ -28,7 +32,11 @@ from normalizer.matching.answer import Fallback
 
 __all__ = ["Case", "Outcome", "Report", "load_cases", "replay", "summarize", "write_plot"]
 
-CASE_KEYS = {"transcript", "expected_id", "locale", "alternatives", "noise"}
+CASE_KEYS = {"transcript", "expected_id", "locale", "alternatives", "noise", "phrasing"}
+# Noise labels past what a listener could still understand: a third of the characters
+# changed (zh ``heavy``), more words wrong than right (``wer>0.5``), the generated
+# ``garbled`` kind. The targets count correct rewrites of the other, recoverable cases.
+UNRECOVERABLE = frozenset(("heavy", "wer>0.5", "garbled"))
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,11 @@ class Case:
     alternatives: tuple[tuple[str, float], ...] = ()
     noise: str = "unlabelled"
     source: str = ""
+    phrasing: str = ""
+
+    @property
+    def recoverable(self) -> bool:
+        return self.noise not in UNRECOVERABLE
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,8 @@ def load_cases(path: str | Path) -> list[Case]:
                                  "'score': number}")
             alternatives.append((alt["text"], float(alt["score"])))
         cases.append(Case(raw["transcript"], raw["expected_id"], raw["locale"],
-                          tuple(alternatives), str(raw.get("noise", "unlabelled")), where))
+                          tuple(alternatives), str(raw.get("noise", "unlabelled")), where,
+                          str(raw.get("phrasing") or "")))
     if not cases:
         raise CasesError(f"{path}: no cases")
     return cases
@@ -169,6 +183,9 @@ class Figures:
 class Report:
     per_locale: dict[str, Figures] = field(default_factory=dict)
     per_noise: dict[tuple[str, str], Figures] = field(default_factory=dict)
+    recoverable: dict[str, Figures] = field(default_factory=dict)
+    per_phrasing: dict[tuple[str, str], Figures] = field(default_factory=dict)
+    per_phrasing_noise: dict[tuple[str, str, str], Figures] = field(default_factory=dict)
     wrong: list[Outcome] = field(default_factory=list)
     fallbacks: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -177,6 +194,11 @@ class Report:
             "locales": {loc: f.as_dict() for loc, f in self.per_locale.items()},
             "noise": {f"{loc}/{noise}": f.as_dict()
                       for (loc, noise), f in sorted(self.per_noise.items())},
+            "recoverable": {loc: f.as_dict() for loc, f in self.recoverable.items()},
+            "phrasing": {f"{loc}/{p}": f.as_dict()
+                         for (loc, p), f in sorted(self.per_phrasing.items())},
+            "phrasing_noise": {f"{loc}/{p}/{noise}": f.as_dict()
+                               for (loc, p, noise), f in sorted(self.per_phrasing_noise.items())},
             "fallbacks": self.fallbacks,
             "wrong_rewrites": [{"source": o.case.source, "transcript": o.case.transcript,
                                 "expected_id": o.case.expected_id, "got": o.normalized_to,
@@ -193,8 +215,15 @@ def summarize(outcomes: Iterable[Outcome]) -> Report:
         loc = o.case.locale
         report.per_locale.setdefault(loc, Figures()).add(o.in_domain, o.normalized_to,
                                                          o.case.expected_id)
-        report.per_noise.setdefault((loc, o.case.noise), Figures()).add(
-            o.in_domain, o.normalized_to, o.case.expected_id)
+        figures = [report.per_noise.setdefault((loc, o.case.noise), Figures())]
+        if o.case.recoverable:
+            figures.append(report.recoverable.setdefault(loc, Figures()))
+        if o.case.phrasing:
+            figures.append(report.per_phrasing.setdefault((loc, o.case.phrasing), Figures()))
+            figures.append(report.per_phrasing_noise.setdefault(
+                (loc, o.case.phrasing, o.case.noise), Figures()))
+        for f in figures:
+            f.add(o.in_domain, o.normalized_to, o.case.expected_id)
         counts = report.fallbacks.setdefault(loc, defaultdict(int))
         counts[o.fallback] += 1
         if o.normalized_to is not None and o.normalized_to != o.case.expected_id:
@@ -215,7 +244,7 @@ def curve(outcomes: Sequence[Outcome], thresholds: Sequence[float]) -> list[dict
 
 
 def format_report(report: Report) -> str:
-    lines = [f"{'locale':<10}{'noise':<18}{'cases':>6}{'in-dom':>8}{'out':>6}"
+    lines = [f"{'locale':<10}{'cases':<18}{'cases':>6}{'in-dom':>8}{'out':>6}"
              f"{'correct':>9}{'wrong':>8}{'pass-thru':>11}"]
 
     def row(loc: str, noise: str, f: Figures) -> str:
@@ -227,9 +256,17 @@ def format_report(report: Report) -> str:
 
     for loc, f in report.per_locale.items():
         lines.append(row(loc, "ALL", f))
+        if loc in report.recoverable:
+            lines.append(row("", "recoverable", report.recoverable[loc]))
         for (nloc, noise), nf in sorted(report.per_noise.items()):
             if nloc == loc:
                 lines.append(row("", noise, nf))
+        for (ploc, phrasing), pf in sorted(report.per_phrasing.items()):
+            if ploc == loc:
+                lines.append(row("", phrasing, pf))
+                for (qloc, p, noise), qf in sorted(report.per_phrasing_noise.items()):
+                    if qloc == loc and p == phrasing:
+                        lines.append(row("", f"  {noise}", qf))
     lines.append("")
     for loc, counts in report.fallbacks.items():
         lines.append(f"answers {loc}: " + ", ".join(

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from normalizer.catalog import CanonicalQuery, Catalog
+from normalizer.catalog import CanonicalQuery, Catalog, SlotDeclaration
 from normalizer.errors import IndexMismatchError, IndexStoreError
 from normalizer.index.search import VectorIndex
 
@@ -90,6 +90,7 @@ class LocaleData:
     row_query: np.ndarray          # row -> position in ``queries``
     row_text: tuple[str, ...]      # row -> the text that was embedded
     vectors: VectorIndex
+    slots: tuple[SlotDeclaration, ...] = ()   # slots the catalog files declare
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,8 @@ class IndexStore:
                 "queries": [{"id": q.id, "text": q.text, "variants": list(q.variants),
                              "source": q.source} for q in queries],
                 "rows": [[qi, text] for qi, text in texts],
+                "slots": [{"name": d.name, "values": list(d.values), "source": d.source}
+                          for d in catalog.slots.get(locale, ())],
             }
             locales[locale] = {"canonical_queries": len(queries), "indexed_texts": len(texts)}
         (staging / CATALOG).write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
@@ -266,6 +269,8 @@ class IndexStore:
                     row_query=np.array([r[0] for r in data["rows"]], dtype=np.int64),
                     row_text=tuple(r[1] for r in data["rows"]),
                     vectors=vectors,
+                    slots=tuple(SlotDeclaration(d["name"], tuple(d["values"]), d["source"])
+                                for d in data.get("slots", ())),
                 )
             return StoredIndex(version=manifest["version"], built_at=manifest["built_at"],
                                embedding=spec, locales=locales,

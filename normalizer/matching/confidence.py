@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -23,24 +23,21 @@ __all__ = ["FEATURES", "ConfidenceModel", "Features", "LocaleCalibration", "ship
 
 @dataclass(frozen=True)
 class Features:
-    """What is known about a candidate for a transcript.
-
-    - ``dense``: best cosine similarity between a hypothesis and one of its texts;
-    - ``margin``: ``dense`` minus the best ``dense`` of any other canonical query;
-    - ``phonetic``: how alike the hypothesis and the matched text sound, in [0, 1];
-    - ``agreement``: share of the n-best's ASR score whose nearest query is this one;
-    - ``allowed``: 1 if the difference guard accepts the rewrite, else 0 (a blocked
-      candidate is never chosen; as a feature it lets an allowed runner-up rise).
-    """
+    """What is known about a candidate for a transcript (features.py says how each is made)."""
 
     dense: float
     margin: float
     phonetic: float = 0.0
     agreement: float = 1.0
+    cover: float = 0.0
+    extra: float = 0.0
+    oov: float = 0.0
+    unconfirmed: float = 0.0
+    by_sound: float = 0.0
     allowed: float = 1.0
 
     def as_dict(self) -> dict[str, float]:
-        return asdict(self)
+        return dict(self.__dict__)      # dataclasses.asdict deep-copies: 10x slower
 
 
 FEATURES = tuple(Features.__dataclass_fields__)

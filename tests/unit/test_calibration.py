@@ -67,7 +67,8 @@ def test_fit_locale_separates_right_from_wrong_candidates() -> None:
         cand = {"dense": 0.88 + rng.normal(0, 0.02), "margin": 0.01, "phonetic": 0.3,
                 "agreement": 1.0, "allowed": 1.0}
         examples.append(Example([cand], [False], [True]))
-    model, figures = fit_locale(examples, max_wrong_rate=0.01)
+    model, figures = fit_locale(examples, max_wrong_rate=0.01,
+                                features=("dense", "margin", "phonetic", "agreement", "allowed"))
     assert model.weights["phonetic"] > 0
     assert figures["wrong_rate"] <= 0.01
     assert figures["rewritten_correct"] >= 250

@@ -14,7 +14,7 @@ import pytest
 
 from normalizer.catalog import load_catalog
 from normalizer.evaluation import load_cases
-from normalizer.matching.surface import surface_key
+from normalizer.catalog import surface_key
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CATALOG = Path(__file__).resolve().parents[2] / "canonical_queries"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from normalizer.matching.surface import surface_key
+from normalizer.catalog import surface_key
 
 
 @pytest.mark.parametrize(("a", "b"), [
