@@ -30,15 +30,13 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
+from normalizer.matching.lang import Language
 from normalizer.matching.numbers import numbers_agree
 from normalizer.matching.slots import EMPTY, Group, Heard, SlotIndex, Value
 from normalizer.matching.utterance import Utterance
 
 __all__ = ["Verdict", "judge"]
 
-# A Chinese value of one character says a value of a group the query is not part of only
-# in the query's own groups: 后 (of 今/明/后天) is also "after", 大 (of 大/小) also "big".
-_ZH_MIN_FOREIGN_VALUE = 2
 
 
 @dataclass(frozen=True)
@@ -49,19 +47,17 @@ class Verdict:
     by_sound: int = 0             # the query's values the transcript said only by sound
 
 
-def _show(value: Value, zh: bool) -> str:
-    return ("" if zh else " ").join(value) or "(none)"
-
-
 def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, query: int,
-          slots: SlotIndex) -> Verdict:
+          slots: SlotIndex, memo: dict[frozenset[Value], Value | None] | None = None
+          ) -> Verdict:
     """Would rewriting ``t`` (whose slot values are ``heard``, from ``slots.heard(t)``) to
     ``row`` (catalog row ``row_index``, a text of the query at position ``query``) change
-    the request?"""
-    zh = t.language.code == "zh"
+    the request? ``memo`` (one per transcript) keeps the fuzzy sound searches, which every
+    row of a query repeats."""
+    language = t.language
     if not numbers_agree(t.numbers, row.numbers):
-        said = ", ".join(map(str, t.numbers)) or "none"
-        return Verdict(False, f"number differs: {said} vs "
+        spoken = ", ".join(map(str, t.numbers)) or "none"
+        return Verdict(False, f"number differs: {spoken} vs "
                               f"{', '.join(map(str, row.numbers)) or 'none'}")
     if Counter(t.negations) != Counter(row.negations):
         return Verdict(False, f"negation differs: {'/'.join(t.negations) or 'none'} vs "
@@ -82,10 +78,10 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
         mine = own.get(gid)
         if mine is None:
             foreign = [h for h in in_group if h.value in group.catalog and h.value not in said
-                       and (not zh or len(h.value) >= _ZH_MIN_FOREIGN_VALUE)]
+                       and len(h.value) >= language.min_foreign_tokens]
             foreign = [h for h in foreign if h.value in group.hard]
             if foreign:
-                return Verdict(False, f"slot differs: '{_show(foreign[0].value, zh)}' is not "
+                return Verdict(False, f"slot differs: '{language.show(foreign[0].value)}' is not "
                                       f"in '{row.text}'")
             continue
         others = [h for h in in_group if h.value not in mine and h.value not in said]
@@ -96,39 +92,44 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
         if others and (hard or not matched):
             wanted = sorted(v for v in mine if v) or [EMPTY]
             kind = "antonym" if group.name == "antonym" else "slot differs"
-            return Verdict(False, f"{kind}: '{_show(others[0].value, zh)}' vs "
-                                  f"'{_show(wanted[0], zh)}'")
+            return Verdict(False, f"{kind}: '{language.show(others[0].value)}' vs "
+                                  f"'{language.show(wanted[0])}'")
         if matched:
             if not any(h.exact for h in matched):
                 by_sound += 1
-                notes.append(f"'{_show(matched[0].value, zh)}' by sound")
+                notes.append(f"'{language.show(matched[0].value)}' by sound")
             continue
         if EMPTY in mine:
             cut = cut_of.get(gid)
             extra = aligned.inserted_at(cut) if cut is not None else ()
-            if len(extra) >= (_ZH_MIN_FOREIGN_VALUE if zh else 1):
-                return Verdict(False, f"slot differs: '{_show(extra, zh)}' where "
-                                      f"'{row.text}' names no {_group_name(group, zh)}")
+            if len(extra) >= language.min_foreign_tokens:
+                return Verdict(False, f"slot differs: '{language.show(extra)}' where "
+                                      f"'{row.text}' names no {_group_name(group, language)}")
             continue
         place = _placed(row, mine)
         if place is not None and aligned.same(*place):
             by_sound += 1
-            notes.append(f"'{_show(row.surfaces[place[0]:place[1]], zh)}' by sound")
+            notes.append(f"'{language.show(row.surfaces[place[0]:place[1]])}' by sound")
             continue
-        found = _by_sound(t, mine, slots)
+        if memo is None or mine not in memo:
+            found = _by_sound(t, mine, slots)
+            if memo is not None:
+                memo[mine] = found
+        else:
+            found = memo[mine]
         if found is not None:
             by_sound += 1
-            notes.append(f"'{_show(found, zh)}' by sound")
+            notes.append(f"'{language.show(found)}' by sound")
             continue
         if hard:
             if t.language.implicit(mine):
                 continue                 # "what's my schedule" asks for today's
             instead = aligned.replaced(*place) if place is not None else ()
-            if instead:
-                return Verdict(False, f"slot differs: '{_show(instead, zh)}' vs "
-                                      f"'{_show(row.surfaces[place[0]:place[1]], zh)}'")
+            if instead and place is not None:
+                return Verdict(False, f"slot differs: '{language.show(instead)}' vs "
+                                      f"'{language.show(row.surfaces[place[0]:place[1]])}'")
             value = sorted(mine)[0]
-            return Verdict(False, f"slot differs: '{_show(value, zh)}' not said")
+            return Verdict(False, f"slot differs: '{language.show(value)}' not said")
         if group.name != "antonym":      # an antonym pair only blocks when the other is said
             unconfirmed += 1
     if unconfirmed:
@@ -136,11 +137,11 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
     return Verdict(True, "; ".join(notes) or "slots agree", unconfirmed, by_sound)
 
 
-def _group_name(group: Group, zh: bool) -> str:
+def _group_name(group: Group, language: Language) -> str:
     if group.name not in ("derived", "antonym"):
         return group.name
-    return "/".join(sorted(_show(v, zh) for v in group.values)[:3]) + (
-        "/..." if len(group.values) > 3 else "")
+    shown = sorted(language.show(v) for v in group.catalog)
+    return "/".join(shown[:3]) + ("/..." if len(shown) > 3 else "")
 
 
 def _placed(row: Utterance, values: frozenset[Value]) -> tuple[int, int] | None:

@@ -7,13 +7,13 @@ the same request in other words ("switch the kitchen lights on", 开一下客厅
 words are wording. So:
 
 1. **Contrasts.** Two texts of *different* queries whose content tokens (fillers removed,
-   numbers collapsed) differ in exactly one span of at most ``MAX_SPAN`` tokens, with at
+   numbers collapsed) differ in exactly one span of at most ``max_slot_tokens``, with at
    least as many shared tokens around it, contrast the two spans: each is a *slot value*;
    an empty span means "no value" (``EMPTY``). A contrast must recur in ``MIN_FRAMES``
    frames; spans holding numbers are left to the number rule; a span made of smaller values
    ("上海今天") or holding a smaller contrast plus wording ("turn on"/"switch off") is
    dropped. Found by bucketing every text under each (prefix, suffix) it can be cut into,
-   so a catalog of n texts of m tokens costs O(n * m * MAX_SPAN), not O(n^2).
+   so a catalog of n texts of m tokens costs O(n * m * max_slot_tokens), not O(n^2).
 2. **Groups and classes.** Values contrasted with one another form a group (union-find):
    rooms, people, days, devices, on/off. Values one query holds together are one *class*,
    the same value in other words ("enable"/"turn on" of wifi.on).
@@ -48,11 +48,6 @@ __all__ = ["EMPTY", "Group", "Heard", "SlotIndex", "Value"]
 Value = tuple[str, ...]          # content-token surfaces of a slot value
 EMPTY: Value = ()                # "names no value of this group"
 
-# A contrast is one differing span of at most this many tokens (words; Chinese characters)
-# on each side: slot values are short ("living room", 卫生间, "new york"); two texts that
-# differ in a longer stretch are different wordings, not a slot change.
-MAX_SPAN = {"zh": 4, "en": 3}
-MAX_SPAN_DEFAULT = 3
 # Shared tokens around the span: one is enough for "开灯"/"关灯", "call mom"/"call dad"; and
 # never fewer than the longer span has ("把书房灯打开" / "把窗帘拉开" is two wordings, not a
 # slot: 2 shared characters around 4).
@@ -66,9 +61,6 @@ MIN_FRAMES = 2
 # A Chinese value of one character is matched by its written character only (开, 关, 明):
 # one syllable's sound matches too many unrelated characters.
 MIN_SOUND_UNITS = 2
-# A value a query's text says is owned (in a hard group) from this many sound units on
-# (phonemes, syllables): "mom" (3), 妈妈 (2), not "on" (2) or 开 (1).
-MIN_OWNED_UNITS = {"zh": 2, "en": 3}
 
 
 @dataclass(frozen=True)
@@ -117,7 +109,9 @@ class _Contrasts:
 
     @classmethod
     def find(cls, rows: Sequence[tuple[int, Utterance]], language: Language) -> _Contrasts:
-        span = MAX_SPAN.get(language.code, MAX_SPAN_DEFAULT)
+        # slot values are short ("living room", 卫生间, "new york"); two texts that differ in
+        # a longer stretch are different wordings, not a slot change
+        span = language.max_slot_tokens
         buckets: dict[tuple[Value, Value], dict[Value, set[tuple[int, int]]]] = {}
         prepared: dict[Value, Utterance] = {}
         for row, (query, u) in enumerate(rows):
@@ -214,9 +208,8 @@ class SlotIndex:
     def _aliases(self, value: Value) -> list[Value]:
         """Other spellings of a value (``Language.spellings``)."""
         chars = self.language.character_tokens
-        joined = ("" if chars else " ").join(value)
         return [tuple(alias) if chars else tuple(alias.split())
-                for alias in self.language.spellings(joined)]
+                for alias in self.language.spellings(self.language.show(value))]
 
     @classmethod
     def derive(cls, rows: Sequence[tuple[int, Utterance]], language: Language,
@@ -255,22 +248,22 @@ class SlotIndex:
             if role is not None:
                 lexicon = frozenset(v.surfaces for v in roles[role] if v.surfaces)
                 hard = lexicon | {v for v in values if _core(v, language) in lexicon}
-                for v in roles[role]:
-                    prepared.setdefault(v.surfaces, v)
+                for entry in roles[role]:
+                    prepared.setdefault(entry.surfaces, entry)
             groups.append(Group(k, role or "derived", values | hard, hard, values))
         # Antonym pairs and declared groups: a query owns the values its texts contain.
         contained: list[tuple[str, list[Utterance], bool]] = [
             ("antonym", [prepare(w, language) for w in pair], False)
             for pair in language.antonyms]
         contained.extend((name, list(values), True) for name, values in declared)
-        for name, utterances, hard in contained:
-            values = frozenset(v.surfaces for v in utterances if v.surfaces)
+        for name, utterances, must in contained:
+            values = frozenset(u.surfaces for u in utterances if u.surfaces)
             if len(values) < 2:
                 continue
             gid = len(groups)
-            groups.append(Group(gid, name, values, values if hard else frozenset(), values))
-            for v in utterances:
-                prepared.setdefault(v.surfaces, v)
+            groups.append(Group(gid, name, values, values if must else frozenset(), values))
+            for entry in utterances:
+                prepared.setdefault(entry.surfaces, entry)
             for query, u in rows:
                 found = {v for v in values if _contains(u.surfaces, v)}
                 if found:
@@ -291,7 +284,7 @@ class SlotIndex:
         ("video call mom" when only "call mom"/"call dad" are) owns it all the same: another
         person is another request there too. Short values ("on", 开) are left out: they are
         as often wording as values."""
-        least = MIN_OWNED_UNITS.get(self.language.code, 2)
+        least = self.language.min_owned_units
         for query, values in self.said.items():
             for value in values:
                 if len(self.sounds[value].units) < least:

@@ -56,6 +56,12 @@ class Language:
     # Whether a token is a character rather than a word (Chinese): a contrast found between
     # single tokens may then be part of a word (书/厨 of 书房/厨房), and is grown to it.
     character_tokens = False
+    # Slot values: the longest contrast, in tokens (slots.py); the fewest sound units of a
+    # value a query owns by saying it; and of a value a transcript says outside the query's
+    # own slots (one Chinese character - 后, 大 - is as often another word).
+    max_slot_tokens = 3
+    min_owned_units = 2
+    min_foreign_tokens = 1
     # Words of the language's grammar (pronouns, auxiliaries, prepositions): never a slot
     # value of the lexicon, even where a list of names holds them ("will", "may").
     stop_words: frozenset[str] = frozenset()
@@ -88,10 +94,13 @@ class Language:
         so, its inflections)."""
         return self.equivalent_of.get(value, frozenset()) - {value}
 
+    def show(self, tokens: Iterable[str]) -> str:
+        """Token surfaces as text: words spaced, characters not."""
+        return ("" if self.character_tokens else " ").join(tokens)
+
     def implicit(self, values: Iterable[tuple[str, ...]]) -> bool:
         """Whether one of the values is what a request means when it names none."""
-        joiner = "" if self.character_tokens else " "
-        return any(joiner.join(v) in self.implicit_values for v in values)
+        return any(self.show(v) in self.implicit_values for v in values)
 
     # -- tokens and numbers ---------------------------------------------------------------
 

@@ -129,6 +129,7 @@ class EnglishSound(Sound):
 
 class English(Language):
     code = "en"
+    min_owned_units = 3          # phonemes: "mom", not "on"
     stop_words = STOP_WORDS
     implicit_values = IMPLICIT
     fillers = tuple(tuple(phrase.split()) for phrase in FILLERS)

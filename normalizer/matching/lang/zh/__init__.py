@@ -77,6 +77,8 @@ def _folded(text: str) -> tuple[str, ...]:
 class Chinese(Language):
     code = "zh"
     character_tokens = True
+    max_slot_tokens = 4          # characters: 卫生间, 免打扰
+    min_foreign_tokens = 2
     implicit_values = IMPLICIT
     fillers = tuple(tuple(phrase) for phrase in FILLERS)
     antonyms = ANTONYMS
