@@ -36,9 +36,9 @@ _EN_ORDINALS = {
     "thirtieth": 30, "fortieth": 40, "fiftieth": 50,
 }
 # "half past six", "quarter to seven": the hour after, shifted.
-_EN_CLOCK_FRACTIONS: dict[tuple[str, ...], float] = {("half", "past"): 0.5, ("quarter", "past"): 0.25,
-                       ("quarter", "after"): 0.25, ("quarter", "to"): -0.25,
-                       ("quarter", "till"): -0.25}
+_EN_CLOCK_FRACTIONS: dict[tuple[str, ...], float] = {
+    ("half", "past"): 0.5, ("quarter", "past"): 0.25, ("quarter", "after"): 0.25,
+    ("quarter", "to"): -0.25, ("quarter", "till"): -0.25}
 # "at six thirty" is a time even without am/pm; "for six thirty minute sessions" is not.
 _EN_TIME_PREPOSITIONS = frozenset(("at", "for", "by", "until", "till", "to"))
 _EN_UNITS_AFTER = frozenset(("minutes", "minute", "seconds", "second", "hours", "hour",
