@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from normalizer.catalog import load_catalog
+from normalizer.catalog import load_catalog, surface_key
 from normalizer.evaluation import load_cases
-from normalizer.catalog import surface_key
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CATALOG = Path(__file__).resolve().parents[2] / "canonical_queries"
