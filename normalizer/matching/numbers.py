@@ -19,7 +19,13 @@ from dataclasses import dataclass
 
 from normalizer.matching.tokens import Kind, Token, join_surfaces
 
-__all__ = ["Mention", "Number", "collapse", "digits_value", "numbers_agree"]
+__all__ = ["UNITS", "Mention", "Number", "collapse", "digits_value", "numbers_agree"]
+
+
+# Units a number can be said in, by dimension: a duration in seconds, a temperature.
+UNITS = {"second": ("duration", 1.0), "minute": ("duration", 60.0),
+         "hour": ("duration", 3600.0), "day": ("duration", 86400.0),
+         "week": ("duration", 604800.0), "degree": ("temperature", 1.0)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +34,7 @@ class Number:
     meridiem: str | None = None   # "am" / "pm", only when the text says it
     time: bool = False            # a clock time (六点, o'clock, 6:30, am/pm)
     percent: bool = False
+    unit: str | None = None       # a key of UNITS, when the text says one
 
     @property
     def hour24(self) -> float:
@@ -41,7 +48,13 @@ class Number:
         return _format(self.hour24)
 
     def same_as(self, other: Number) -> bool:
-        """Same number; a meridiem or a percent sign said on one side only does not count."""
+        """Same number; a meridiem, a percent sign or a unit said on one side only does not
+        count, but "thirty seconds" is not "thirty minutes", nor "5 am" "5 minutes"."""
+        if self.unit and other.unit:
+            (dim_a, fa), (dim_b, fb) = UNITS[self.unit], UNITS[other.unit]
+            return dim_a == dim_b and _close(self.value * fa, other.value * fb)
+        if (self.unit and other.time) or (other.unit and self.time):
+            return False
         if self.meridiem and other.meridiem:
             return self.meridiem == other.meridiem and _close(self.value, other.value)
         return _close(self.value, other.value) or _close(self.hour24, other.hour24)
@@ -56,6 +69,8 @@ class Number:
             text += " " + self.meridiem
         if self.percent:
             text += "%"
+        if self.unit:
+            text += " " + self.unit + ("" if self.value == 1 else "s")
         return text
 
 

@@ -57,8 +57,8 @@ def _values(text: str, locale: str) -> list[str]:
         ("六点十五", ["6:15"]),
         ("三点零五", ["3:05"]),
         ("一点五", ["1.5"]),
-        ("二十分钟", ["20"]),
-        ("20分钟", ["20"]),
+        ("二十分钟", ["20 minutes"]),
+        ("20分钟", ["20 minutes"]),
         ("十五", ["15"]),
         ("十", ["10"]),
         ("两个", ["2"]),
@@ -78,8 +78,12 @@ def _values(text: str, locale: str) -> list[str]:
         ("50%", ["50%"]),
         ("第三集", ["3"]),
         ("6:30", ["6:30"]),
-        ("调到二十六度", ["26"]),
-        ("定一个五分钟和一个十分钟的闹钟", ["1", "5", "1", "10"]),
+        ("调到二十六度", ["26 degrees"]),
+        ("定一个五分钟和一个十分钟的闹钟", ["1", "5 minutes", "1", "10 minutes"]),
+        ("一个半小时", ["1.5 hours"]),
+        ("半个小时后提醒我", ["0.5 hours"]),
+        ("三十秒", ["30 seconds"]),
+        ("六点一刻", ["6:15"]),
     ],
 )
 def test_zh_numbers(text: str, expected: list[str]) -> None:
@@ -109,7 +113,7 @@ def test_zh_words_with_numerals_are_not_numbers(text: str) -> None:
         ("eleven at night", ["11 pm"]),
         ("six thirty pm", ["6:30 pm"]),
         ("6:30", ["6:30"]),
-        ("twenty minutes", ["20"]),
+        ("twenty minutes", ["20 minutes"]),
         ("twenty-five", ["25"]),
         ("twenty five", ["25"]),
         ("ninety nine", ["99"]),
@@ -130,7 +134,15 @@ def test_zh_words_with_numerals_are_not_numbers(text: str) -> None:
         ("50%", ["50%"]),
         ("fifteen fifty", ["15", "50"]),
         ("six seven", ["6", "7"]),
-        ("set a timer for ten minutes and another for five", ["10", "5"]),
+        ("set a timer for ten minutes and another for five", ["10 minutes", "5"]),
+        ("an hour and a half", ["1.5 hours"]),
+        ("one and a half hours", ["1.5 hours"]),
+        ("half an hour", ["0.5 hours"]),
+        ("a 5 minute timer", ["5 minutes"]),
+        ("half past six", ["6:30"]),
+        ("quarter to seven", ["6:45"]),
+        ("alarm at six thirty", ["6:30"]),
+        ("six a m", ["6 am"]),
     ],
 )
 def test_en_numbers(text: str, expected: list[str]) -> None:
@@ -163,6 +175,10 @@ def test_en_text_without_numbers(text: str) -> None:
         ("百分之五十", ZH, "fifty percent", EN),
         ("百分之五十", ZH, "50", ZH),                 # percent said on one side only
         ("六点半", ZH, "6:30", EN),
+        ("half an hour", EN, "thirty minutes", EN),         # one duration in two units
+        ("半小时", ZH, "thirty minutes", EN),
+        ("an hour and a half", EN, "九十分钟", ZH),
+        ("twenty minutes", EN, "20", EN),                   # a unit said on one side only
     ],
 )
 def test_same_number_in_any_form(a: str, locale_a: str, b: str, locale_b: str) -> None:
@@ -175,6 +191,10 @@ def test_same_number_in_any_form(a: str, locale_a: str, b: str, locale_b: str) -
 @pytest.mark.parametrize(
     ("a", "locale_a", "b", "locale_b"),
     [
+        ("thirty seconds", EN, "thirty minutes", EN),        # units count when both say one
+        ("五点", ZH, "五分钟", ZH),                            # a time is no duration
+        ("five a m", EN, "five minutes", EN),
+        ("半小时", ZH, "三十秒", ZH),
         ("早上六点", ZH, "晚上六点", ZH),
         ("six am", EN, "six pm", EN),
         ("早上六点", ZH, "18点", ZH),
@@ -219,11 +239,11 @@ def test_mentions_cover_meridiem_words() -> None:
 
 def test_collapse_numbers_en() -> None:
     tokens, numbers = collapse_numbers(tokenize("set a timer for twenty five minutes", "en"), "en")
-    assert [t.surface for t in tokens] == ["set", "a", "timer", "for", "twenty five", "minutes"]
+    assert [t.surface for t in tokens] == ["set", "a", "timer", "for", "twenty five minutes"]
     assert tokens[4].kind is Kind.NUM
     assert tokens[4].raw == "twenty five"          # the number as read aloud
-    assert numbers[4] == Number(25)
-    assert [n is None for n in numbers] == [True, True, True, True, False, True]
+    assert numbers[4] == Number(25, unit="minute")
+    assert [n is None for n in numbers] == [True, True, True, True, False]
 
 
 def test_collapse_numbers_keys_by_reading() -> None:
@@ -302,5 +322,5 @@ def test_en_meridiem_without_article_or_by_sound(text: str, expected: Number) ->
 
 
 def test_en_in_without_a_part_of_the_day_is_no_meridiem() -> None:
-    assert extract_numbers("remind me in 5 minutes", "en-US") == [Number(5)]
+    assert extract_numbers("remind me in 5 minutes", "en-US") == [Number(5, unit="minute")]
     assert extract_numbers("seven in the kitchen", "en-US") == [Number(7)]

@@ -45,7 +45,10 @@ ANTONYMS = (
     ("maximum", "minimum"), ("louder", "quieter"), ("louder", "softer"),
     ("brighter", "dimmer"), ("forward", "backward"), ("forward", "back"),
     ("activate", "deactivate"), ("connect", "disconnect"), ("arm", "disarm"),
-    ("all", "none"),
+    ("all", "none"), ("front", "back"), ("inside", "outside"), ("indoor", "outdoor"),
+    ("sunrise", "sunset"), ("upstairs", "downstairs"), ("answer", "decline"),
+    ("accept", "decline"), ("first", "last"), ("above", "below"), ("north", "south"),
+    ("east", "west"), ("morning", "evening"),
 )
 
 NEGATIONS = frozenset(("not", "never", "no", "without"))

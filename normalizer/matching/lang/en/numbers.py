@@ -43,6 +43,30 @@ _EN_CLOCK_FRACTIONS: dict[tuple[str, ...], float] = {
 _EN_TIME_PREPOSITIONS = frozenset(("at", "for", "by", "until", "till", "to"))
 _EN_UNITS_AFTER = frozenset(("minutes", "minute", "seconds", "second", "hours", "hour",
                              "percent", "degrees", "degree", "times", "days"))
+# Units a number is said in (numbers.UNITS), singular and plural.
+_EN_MEASURES = {w: unit for unit, words in {
+    "second": ("second", "seconds", "sec", "secs"), "minute": ("minute", "minutes", "min", "mins"),
+    "hour": ("hour", "hours", "hr", "hrs"), "day": ("day", "days"), "week": ("week", "weeks"),
+    "degree": ("degree", "degrees")}.items() for w in words}
+
+
+def _en_article_quantity(words: Sequence[str], i: int) -> tuple[float, str, int] | None:
+    """"an hour", "a minute", "half an hour", "an hour and a half": (amount, unit, end)."""
+    n = len(words)
+    amount, k = 1.0, i
+    if words[i] == "half" and i + 1 < n and words[i + 1] in ("a", "an"):
+        amount, k = 0.5, i + 1
+    if words[k] not in ("a", "an") or k + 1 >= n:
+        return None
+    unit = _EN_MEASURES.get(words[k + 1])
+    if unit not in ("minute", "hour"):       # "wait a second", "have a nice day": no amount
+        return None
+    j = k + 2
+    if amount == 1.0 and tuple(words[j:j + 3]) == ("and", "a", "half"):
+        amount, j = 1.5, j + 3
+    return amount, unit, j
+
+
 _EN_ORDINAL_SUFFIXES = frozenset(("st", "nd", "rd", "th"))
 _EN_PERCENT = frozenset(("%", "percent"))
 _EN_OCLOCK = frozenset(("o'clock", "oclock"))
@@ -148,10 +172,27 @@ def _find(words: Sequence[str], kinds: Sequence[Kind]) -> list[Mention]:
             if hour is not None and hour[0] == int(hour[0]) and 1 <= hour[0] <= 12:
                 found = (hour[0] + fraction, True, hour[2])     # half past six = 6:30
         if found is None:
+            quantity = _en_article_quantity(words, i)          # "an hour", "half a minute"
+            if quantity is not None:
+                amount, unit, j = quantity
+                mentions.append(Mention(i, j, Number(amount, unit=unit)))
+                i = j
+                continue
             i += 1
             continue
         value, is_time, j = found
         percent = meridiem = None
+        if tuple(words[j:j + 3]) == ("and", "a", "half") and j + 3 < n \
+                and words[j + 3] in _EN_MEASURES:
+            value, j = value + 0.5, j + 3                     # one and a half hours
+        unit = _EN_MEASURES.get(words[j]) if j < n and not is_time else None
+        if unit is not None:
+            j += 1
+            if tuple(words[j:j + 3]) == ("and", "a", "half"):
+                value, j = value + 0.5, j + 3
+            mentions.append(Mention(i, j, Number(value, unit=unit)))
+            i = j
+            continue
         if j < n and kinds[i] is Kind.DIGITS and words[j] in _EN_ORDINAL_SUFFIXES:
             j += 1
         if j < n and words[j] in _EN_PERCENT:

@@ -156,9 +156,51 @@ def find_numbers(tokens: Sequence[Token]) -> list[Mention]:
             meridiem = _zh_meridiem(tokens[start - 2], tokens[start - 1])
             if meridiem is not None:
                 start -= 2
-        mentions.append(Mention(start, j, Number(value, meridiem, is_time, percent)))
+        unit = None
+        if not is_time and not percent:
+            measure = _zh_measure(surfaces, j)
+            if measure is not None:
+                half, unit, j = measure
+                value += half
+        mentions.append(Mention(start, j, Number(value, meridiem, is_time, percent, unit)))
         i = j
-    return mentions
+    return _with_bare_halves(surfaces, mentions)
+
+
+# Units after a number (numbers.UNITS); 个 may stand between (两个小时), 半 before the unit
+# adds a half (一个半小时). 分 alone after a number is a clock minute (三点十分), handled
+# with the time.
+_ZH_MEASURES = (("秒钟", "second"), ("秒", "second"), ("分钟", "minute"), ("小时", "hour"),
+                ("钟头", "hour"), ("天", "day"), ("个星期", "week"), ("星期", "week"),
+                ("周", "week"), ("度", "degree"))
+
+
+def _zh_measure(surfaces: Sequence[str], j: int) -> tuple[float, str, int] | None:
+    """(0.5 if 半 is said, unit, end) of a unit after a number at ``j``, else None."""
+    k = j
+    if k < len(surfaces) and surfaces[k] == "个":
+        k += 1
+    half = 0.0
+    if k < len(surfaces) and surfaces[k] == "半":
+        half, k = 0.5, k + 1
+    rest = "".join(surfaces[k:k + 3])
+    for word, unit in _ZH_MEASURES:
+        if rest.startswith(word) and not (word == "周" and k == j):
+            return half, unit, k + len(word)
+    return None
+
+
+def _with_bare_halves(surfaces: Sequence[str], mentions: list[Mention]) -> list[Mention]:
+    """半小时 / 半个小时 / 半个钟头 / 半分钟: half a unit, said without a numeral."""
+    taken = {k for m in mentions for k in range(m.start, m.end)}
+    out = list(mentions)
+    for k, ch in enumerate(surfaces):
+        if ch != "半" or k in taken:
+            continue
+        measure = _zh_measure(surfaces, k + 1) if k + 1 < len(surfaces) else None
+        if measure is not None and measure[1] in ("minute", "hour"):
+            out.append(Mention(k, measure[2], Number(0.5, unit=measure[1])))
+    return sorted(out, key=lambda m: m.start)
 
 
 def _zh_meridiem(first: Token, second: Token) -> str | None:
