@@ -174,8 +174,8 @@ def _find(words: Sequence[str], kinds: Sequence[Kind]) -> list[Mention]:
         if found is None:
             quantity = _en_article_quantity(words, i)          # "an hour", "half a minute"
             if quantity is not None:
-                amount, unit, j = quantity
-                mentions.append(Mention(i, j, Number(amount, unit=unit)))
+                amount, said_unit, j = quantity
+                mentions.append(Mention(i, j, Number(amount, unit=said_unit)))
                 i = j
                 continue
             i += 1
