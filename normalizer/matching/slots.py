@@ -108,7 +108,9 @@ class _Contrasts:
     prepared: dict[Value, Utterance]                           # every span seen, prepared
 
     @classmethod
-    def find(cls, rows: Sequence[tuple[int, Utterance]], language: Language) -> _Contrasts:
+    def find(cls, rows: Sequence[tuple[int, Utterance]], language: Language,
+             words: frozenset[Value]) -> _Contrasts:
+        """``words``: the slot lexicon's values, to grow character contrasts to words."""
         # slot values are short ("living room", 卫生间, "new york"); two texts that differ in
         # a longer stretch are different wordings, not a slot change
         span = language.max_slot_tokens
@@ -151,8 +153,8 @@ class _Contrasts:
         kept_cuts: dict[tuple[Value, Value], set[tuple[int, int]]] = {}
         for pair, seen in frames.items():
             if len(seen) >= MIN_FRAMES:
-                grown = (occurrences.grow(pair, next(iter(seen))) if language.character_tokens
-                         else pair)
+                grown = (occurrences.grow(pair, next(iter(seen)), words)
+                         if language.character_tokens else pair)
                 kept.setdefault(grown, set()).update(
                     (q, grown[pair.index(v)]) for q, v in sides[pair])
                 kept_cuts.setdefault(grown, set()).update(cuts.get(pair, ()))
@@ -216,7 +218,9 @@ class SlotIndex:
                declared: Iterable[tuple[str, Sequence[Utterance]]] = ()) -> SlotIndex:
         """Groups and own values from the catalog's texts: ``rows`` are (query position,
         prepared text); ``declared`` are (name, prepared values) from the catalog files."""
-        contrasts = _Contrasts.find(rows, language)
+        roles = _roles(language)
+        contrasts = _Contrasts.find(rows, language, frozenset(
+            u.surfaces for lexicon in roles.values() for u in lexicon))
         prepared = dict(contrasts.prepared)
         union = _UnionFind()
         for a, b in contrasts.sides:
@@ -239,7 +243,6 @@ class SlotIndex:
             gid = group_id[union.find(pair[0] or pair[1])]
             for row, cut in row_cuts:
                 empty_cuts.setdefault(row, set()).add((cut, gid))
-        roles = _roles(language)
         groups = []
         for k, root in enumerate(roots):
             values = frozenset(members[root])
@@ -382,14 +385,22 @@ class _Occurrences:
             out.add(surfaces[k2] if 0 <= k2 < len(surfaces) else None)
         return out
 
-    def grow(self, pair: tuple[Value, Value], frame: tuple[Value, Value]) -> tuple[Value, Value]:
-        """Grow both values by a shared neighbouring token that each of them always has in
-        the catalog: 书/厨 (between 打开 and 房) are the words 书房/厨房 wherever they stand,
-        while 开/关 also stand without 灯 (开启, 打开) and stay as they are."""
+    def grow(self, pair: tuple[Value, Value], frame: tuple[Value, Value],
+             words: frozenset[Value]) -> tuple[Value, Value]:
+        """Grow two one-character values to the words they stand in: to words of the slot
+        lexicon (今/明 before 天 are 今天/明天, though 今 also starts 今晚), or by a shared
+        neighbouring character that each of them always has in the catalog (书/厨 before 房
+        are 书房/厨房 wherever they stand); 开/关 (开灯, 打开, 开启) stay as they are."""
         a, b = pair
         if len(a) != 1 or len(b) != 1:
             return pair
         prefix, suffix = frame
+        for left in range(min(2, len(prefix)) + 1):
+            for right in range(min(2, len(suffix)) + 1):
+                before, after = prefix[len(prefix) - left:], suffix[:right]
+                wa, wb = (*before, *a, *after), (*before, *b, *after)
+                if (left or right) and wa in words and wb in words:
+                    return (wa, wb) if wa < wb else (wb, wa)
         for side, shared in ((1, suffix), (-1, prefix[::-1])):
             for tok in shared[:1]:
                 if self._neighbours(a, side) != {tok} or self._neighbours(b, side) != {tok}:

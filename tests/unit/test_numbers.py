@@ -79,7 +79,8 @@ def _values(text: str, locale: str) -> list[str]:
         ("第三集", ["3"]),
         ("6:30", ["6:30"]),
         ("调到二十六度", ["26 degrees"]),
-        ("定一个五分钟和一个十分钟的闹钟", ["1", "5 minutes", "1", "10 minutes"]),
+        ("定一个五分钟和一个十分钟的闹钟", ["5 minutes", "10 minutes"]),   # 一个: "a"
+        ("两个闹钟", ["2"]),
         ("一个半小时", ["1.5 hours"]),
         ("半个小时后提醒我", ["0.5 hours"]),
         ("三十秒", ["30 seconds"]),
@@ -297,7 +298,8 @@ def test_zh_yi_before_a_xia_syllable_is_the_softener(text: str) -> None:
 
 
 def test_zh_yi_before_other_syllables_is_still_one() -> None:
-    assert extract_numbers("播放一首歌", "zh-CN") == [Number(1)]
+    assert extract_numbers("播放第一集", "zh-CN") == [Number(1)]
+    assert extract_numbers("播放一首歌", "zh-CN") == []          # 一首: the article "a"
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,10 @@ ANTONYMS = (
 _NEGATIONS = frozenset("不没别未无勿甭莫")
 _NOT_NEGATING = ("不错", "不过", "差不多", "不少", "了不起", "不久", "不然", "不如",
                  "别的", "别人", "别处", "特别", "区别", "分别", "级别", "类别", "告别",
-                 "无线", "无人", "无聊", "无论", "未来", "并且")
+                 "无线", "无人", "无聊", "无论", "未来", "并且", "未接", "未读")
+
+# A sentence-final 不/没 (before these at most) asks, like 吗: 明天下雪不, 牛奶买了没.
+_QUESTION_TAIL = frozenset("呢啊呀吧嘛")
 
 # Colloquial and written forms of one slot value: a catalog says 明天, a speaker 明儿.
 EQUIVALENTS = (
@@ -61,7 +64,9 @@ EQUIVALENTS = (
     frozenset(("早上", "早晨", "清早", "一早")),
     frozenset(("妈妈", "老妈", "妈", "母亲")),
     frozenset(("爸爸", "老爸", "爸", "父亲")),
-    frozenset(("老婆", "媳妇", "妻子", "爱人")),
+    frozenset(("老婆", "媳妇", "妻子", "爱人", "太太")),
+    frozenset(("卫生间", "洗手间", "浴室", "厕所")),
+    frozenset(("空调", "冷气")),
     frozenset(("老公", "丈夫")),
     frozenset(("今晚", "今天晚上")),
     frozenset(("飞行模式", "航空模式")),
@@ -163,6 +168,8 @@ class Chinese(Language):
             after = surfaces[i + 1] if i + 1 < len(surfaces) else ""
             if before and before == after and s in "不没":
                 continue                                    # A-not-A: 冷不冷, 有没有
+            if s in "不没" and all(x in _QUESTION_TAIL for x in surfaces[i + 1:]):
+                continue                                    # 下雪不, 记了牛奶没: a question
             cues.append(s)
         return tuple(cues)
 

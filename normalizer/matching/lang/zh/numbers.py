@@ -31,6 +31,8 @@ _ZH_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
 _ZH_NUMERALS = frozenset(_ZH_DIGITS) | frozenset(_ZH_SMALL_UNITS) | frozenset(_ZH_BIG_UNITS)
 # 一 + one of these is a word, not the number one: 一下 一起 一样 一直 一定 一些 一般 ...
 _ZH_YI_WORD_FOLLOWERS = frozenset("下起样直定些般切旦共同致向会")
+# Classifiers: 一 before one of them is the article "a" (设一个闹钟, 放一首歌, 提醒我一声).
+_ZH_CLASSIFIERS = frozenset("个首条张件位只部台份声次遍句")
 # 大一点, 快一点: "a bit", not one o'clock.
 _ZH_COMPARATIVES = frozenset("大小高低快慢多少亮暗强弱长短近远冷热暖轻重响")
 _ZH_NON_NUMBER_RUNS = frozenset(("万一", "千万"))     # in case; by all means
@@ -97,6 +99,8 @@ def _zh_is_word(surfaces: Sequence[str], i: int, j: int) -> bool:
     if run == "一":
         if nxt in _ZH_YI_WORD_FOLLOWERS or prev in ("统", "唯", "专", "单"):
             return True
+        if nxt in _ZH_CLASSIFIERS and not _zh_measure(surfaces, j):
+            return True              # 一个闹钟, 一首歌: "a", not the number (一个小时 is)
         if nxt == "点" and (prev in _ZH_COMPARATIVES or after in ("点", "儿")):
             return True
     return run == "十" and nxt == "分" and after != "钟"
