@@ -92,7 +92,8 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
         # too ("what's it like out in chicago": out/in, and "in" is there)
         if others and (hard or not matched):
             wanted = sorted(v for v in mine if v) or [EMPTY]
-            kind = "antonym" if group.name == "antonym" else "slot differs"
+            kind = {"antonym": "antonym", "action": "action differs"}.get(group.name,
+                                                                            "slot differs")
             return Verdict(False, f"{kind}: '{language.show(others[0].value)}' vs "
                                   f"'{language.show(wanted[0])}'")
         if matched:
@@ -131,7 +132,7 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
                                       f"'{language.show(row.surfaces[place[0]:place[1]])}'")
             value = sorted(mine)[0]
             return Verdict(False, f"slot differs: '{language.show(value)}' not said")
-        if group.name != "antonym":      # an antonym pair only blocks when the other is said
+        if group.name not in ("antonym", "action"):   # these only block when another is said
             unconfirmed += 1
     if unconfirmed:
         notes.append(f"{unconfirmed} soft slot(s) unconfirmed")

@@ -178,7 +178,8 @@ class SlotIndex:
     def __init__(self, language: Language, groups: Sequence[Group],
                  own: Mapping[int, Mapping[int, frozenset[Value]]],
                  sounds: Mapping[Value, Sound], keys: Mapping[Value, str],
-                 empty_cuts: Mapping[int, Iterable[tuple[int, int]]]) -> None:
+                 empty_cuts: Mapping[int, Iterable[tuple[int, int]]],
+                 aliases: Mapping[Value, Value] | None = None) -> None:
         self.language = language
         self.groups = tuple(groups)
         self.own = {q: dict(g) for q, g in own.items()}
@@ -196,6 +197,7 @@ class SlotIndex:
             for v in g.catalog:
                 for alias in self._aliases(v):
                     self._by_surface[alias] = v
+        self._by_surface.update(aliases or {})     # an action word is its class
         # by sound only the catalog's own values: a lexicon's hundreds of names would be heard
         # in ordinary words (打个 sounds 大哥)
         catalog = {v for g in self.groups for v in g.catalog}
@@ -259,6 +261,24 @@ class SlotIndex:
             ("antonym", [prepare(w, language) for w in pair], False)
             for pair in language.antonyms]
         contained.extend((name, list(values), True) for name, values in declared)
+        # Actions: what a request does to its object (add / remove / cancel / set ...). A
+        # class of synonyms is one value, named by its first word; a query owns the classes
+        # its texts use.
+        aliases: dict[Value, Value] = {}
+        if language.actions:
+            classes = [[prepare(w, language).surfaces for w in words]
+                       for words in language.actions]
+            gid = len(groups)
+            reps = frozenset(c[0] for c in classes)
+            groups.append(Group(gid, "action", reps, frozenset(), reps))
+            for c in classes:
+                for member in c:
+                    aliases[member] = c[0]
+                prepared.setdefault(c[0], prepare(language.show(c[0]), language))
+            for query, u in rows:
+                found = {c[0] for c in classes if any(_contains(u.surfaces, m) for m in c)}
+                if found:
+                    own.setdefault(query, {}).setdefault(gid, set()).update(found)
         for name, utterances, must in contained:
             values = frozenset(u.surfaces for u in utterances if u.surfaces)
             if len(values) < 2:
@@ -276,7 +296,7 @@ class SlotIndex:
                     {q: {g: frozenset(vs) for g, vs in gs.items()} for q, gs in own.items()},
                     {v: u.sound for v, u in prepared.items() if v in in_groups},
                     {v: "".join(t.key for t in u.tokens) for v, u in prepared.items()
-                     if v in in_groups}, empty_cuts)
+                     if v in in_groups}, empty_cuts, aliases)
         for query, u in rows:
             index.said.setdefault(query, set()).update(h.value for h in index.heard(u) if h.exact)
         index._own_what_is_said()

@@ -34,6 +34,7 @@ EN_CATALOG = {
     "play.next": ["play the next episode", "next episode"],
     "play.previous": ["play the previous episode", "previous episode"],
     "taxi": ["call me a taxi to the airport", "get me a cab to the airport"],
+    "shopping.add.milk": ["add milk to my shopping list", "put milk on my shopping list"],
     "nav.airport": ["navigate to the airport", "take me to the airport"],
     "nav.home": ["navigate home", "take me home"],
     "nav.work": ["navigate to work", "take me to work"],
@@ -79,6 +80,7 @@ ALLOWED = [
     ("en-US", "lay the next episode", "play the next episode"),
     ("en-US", "wake me at 6 am", "set an alarm for six am"),
     ("en-US", "ring my mother", "call mom"),
+    ("en-US", "put milk on the list", "add milk to my shopping list"),    # one action class
 ]
 
 BLOCKED = [
@@ -106,6 +108,9 @@ BLOCKED = [
     ("en-US", "play the previous episode", "play the next episode", "slot differs"),
     ("en-US", "don't turn on the lights", "turn on the lights", "negation"),
     ("en-US", "navigate to the office", "navigate to work", "slot differs"),
+    ("en-US", "delete milk from my shopping list", "add milk to my shopping list",
+     "action differs"),
+    ("zh-CN", "把给妈妈打电话删掉", "给妈妈打电话", "action differs"),
 ]
 
 

@@ -68,6 +68,9 @@ class Language:
     fillers: tuple[tuple[str, ...], ...] = ()
     antonyms: tuple[tuple[str, str], ...] = ()
     equivalents: tuple[frozenset[str], ...] = ()
+    # Classes of action words (add / remove / cancel ...): a request that does another
+    # thing to the same object is another request. The first word names the class.
+    actions: tuple[tuple[str, ...], ...] = ()
     # Slot values a request means when it names none of its group: "what's my schedule"
     # asks for today's.
     implicit_values: frozenset[str] = frozenset()

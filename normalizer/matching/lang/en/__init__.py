@@ -51,6 +51,19 @@ ANTONYMS = (
     ("east", "west"), ("morning", "evening"),
 )
 
+# What a request does to its object; synonyms in one class, the class named by its first.
+ACTIONS = (
+    ("add", "put"),
+    ("remove", "delete", "take off", "get rid of", "erase", "scratch"),
+    ("cancel", "call off"),
+    ("clear", "empty", "wipe"),
+    ("postpone", "push back", "move"),
+    ("snooze",),
+    ("repeat", "loop"),
+    ("shuffle",),
+    ("save", "like", "favorite"),
+)
+
 NEGATIONS = frozenset(("not", "never", "no", "without"))
 # Phrases that hold a negation without negating the request ("don't let me forget to buy
 # milk" asks for a reminder), the way 不错 or 差不多 do in Chinese.
@@ -138,6 +151,7 @@ class English(Language):
     fillers = tuple(tuple(phrase.split()) for phrase in FILLERS)
     antonyms = ANTONYMS
     equivalents = EQUIVALENTS
+    actions = ACTIONS
 
     def spellings(self, value: str) -> frozenset[str]:
         """Equivalents, and the value with its last word in the other number: "light" for

@@ -52,6 +52,17 @@ _NOT_NEGATING = ("不错", "不过", "差不多", "不少", "了不起", "不久
                  "别的", "别人", "别处", "特别", "区别", "分别", "级别", "类别", "告别",
                  "无线", "无人", "无聊", "无论", "未来", "并且", "未接", "未读")
 
+# What a request does to its object; synonyms in one class, the class named by its first.
+ACTIONS = (
+    ("添加", "加上", "加到", "加入", "添上", "记上", "放进"),
+    ("删除", "删掉", "删了", "去掉", "移除", "拿掉", "划掉", "删"),
+    ("取消", "撤销"),
+    ("清空",),
+    ("推迟", "延后", "往后推"),
+    ("退出",),
+    ("收藏",),
+)
+
 # A sentence-final 不/没 (before these at most) asks, like 吗: 明天下雪不, 牛奶买了没.
 _QUESTION_TAIL = frozenset("呢啊呀吧嘛")
 
@@ -90,6 +101,7 @@ class Chinese(Language):
     fillers = tuple(tuple(phrase) for phrase in FILLERS)
     antonyms = ANTONYMS
     equivalents = EQUIVALENTS
+    actions = ACTIONS
 
     def __init__(self) -> None:
         super().__init__()
