@@ -22,6 +22,7 @@ ZH_CATALOG = {
     "weather.guangzhou.today": ["广州今天天气怎么样", "广州今天天气如何"],
     "call.mom": ["给妈妈打电话", "打电话给妈妈"],
     "call.dad": ["给爸爸打电话", "打电话给爸爸"],
+    "shopping.add.milk": ["把牛奶加到购物清单", "购物清单里加上牛奶"],
 }
 
 
