@@ -129,11 +129,12 @@ def fit_locale(examples: Sequence[Example], max_wrong_rate: float,
 
 
 async def collect_examples(matcher: Any, requests: Sequence[Any], expected: Sequence[str | None],
-                           locales: Sequence[str], batch: int = 64) -> dict[str, list[Example]]:
+                           locales: Sequence[str], batch: int = 64,
+                           hidden: Sequence[int] | None = None) -> dict[str, list[Example]]:
     """Run ``matcher.score_all`` over the cases and gather examples per resolved locale.
 
     Cases whose locale the index lacks, or whose transcript is empty, teach nothing and
-    are skipped.
+    are skipped. ``hidden[i]``: a catalog row case i is scored without (held-out texts).
     """
     from normalizer.matching.answer import Answer, Fallback
 
@@ -141,7 +142,8 @@ async def collect_examples(matcher: Any, requests: Sequence[Any], expected: Sequ
     out: dict[str, list[Example]] = {}
     for start in range(0, len(requests), batch):
         chunk = requests[start:start + batch]
-        results = await matcher.score_all(chunk)
+        results = await matcher.score_all(
+            chunk, hidden[start:start + batch] if hidden is not None else None)
         for offset, result in enumerate(results):
             i = start + offset
             locale = index.resolve_locale(locales[i], matcher.default_locale)

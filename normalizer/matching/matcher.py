@@ -112,6 +112,7 @@ class _Pending:
     request: MatchRequest
     locale: str
     hypotheses: list[tuple[str, float]]    # (text, ASR score), the 1-best first
+    hidden: int = -1                       # a row left out of the search (score_all)
 
 
 @dataclass(frozen=True)
@@ -185,12 +186,15 @@ class Matcher:
                 row += count
         return [a for a in answers if a is not None]
 
-    async def score_all(self, requests: Sequence[MatchRequest]) -> list[list[Scored] | Answer]:
+    async def score_all(self, requests: Sequence[MatchRequest],
+                        hidden: Sequence[int] | None = None) -> list[list[Scored] | Answer]:
         """Every candidate of every request with its features (for calibration), or the
-        answer given without embedding. Embedder failures raise."""
+        answer given without embedding. Embedder failures raise. ``hidden[i]`` (a row, or
+        -1) is left out of request i's search and exact match: a catalog text scored as if
+        the catalog did not hold it (self-calibration holds each variant out in turn)."""
         index = self.index
         answers: list[Answer | None] = [None] * len(requests)
-        pending = self._triage(index, requests, answers)
+        pending = self._triage(index, requests, answers, hidden)
         out: list[list[Scored] | Answer] = []
         texts = [text for p in pending for text, _ in p.hypotheses]
         vectors = await self.embedder.embed(texts, "query") if texts else np.zeros((0, 0))
@@ -206,11 +210,13 @@ class Matcher:
         return out
 
     def _triage(self, index: ServedIndex, requests: Sequence[MatchRequest],
-                answers: list[Answer | None]) -> list[_Pending]:
+                answers: list[Answer | None], hidden: Sequence[int] | None = None
+                ) -> list[_Pending]:
         """Answer what needs no embedding; return the rest with their hypotheses."""
         pending = []
         for pos, req in enumerate(requests):
-            early = self._answer_without_embedding(index, req)
+            hide = hidden[pos] if hidden is not None else -1
+            early = self._answer_without_embedding(index, req, hide)
             if isinstance(early, Answer):
                 answers[pos] = early
                 continue
@@ -220,10 +226,11 @@ class Matcher:
                 if text.strip() and text not in seen:
                     seen.add(text)
                     hyps.append((text, score))
-            pending.append(_Pending(pos, req, early, hyps))
+            pending.append(_Pending(pos, req, early, hyps, hide))
         return pending
 
-    def _answer_without_embedding(self, index: ServedIndex, req: MatchRequest) -> Answer | str:
+    def _answer_without_embedding(self, index: ServedIndex, req: MatchRequest,
+                                  hidden: int = -1) -> Answer | str:
         """An answer that needs no embedding, or the resolved locale to embed for."""
         if not req.transcript.strip():
             return _fallback(req, index, Fallback.EMPTY_TRANSCRIPT, "empty transcript")
@@ -234,7 +241,7 @@ class Matcher:
                              f"served: {', '.join(index.locales)}")
         view = index.locales[locale]
         row = view.exact.get(surface_key(req.transcript))
-        if row is not None:
+        if row is not None and row != hidden:
             query = view.data.queries[view.data.row_query[row]]
             cand = ScoredCandidate(query.id, query.text, view.data.row_text[row], 1.0)
             return Answer(query.text, True, query.id, 1.0, Fallback.NONE, index.version,
@@ -282,7 +289,7 @@ class Matcher:
         top_of_hypothesis: list[int] = []
         for h, (hyp_scores, hyp_rows) in enumerate(zip(scores, rows, strict=True)):
             valid = [(float(s), int(r)) for s, r in zip(hyp_scores, hyp_rows, strict=True)
-                     if r >= 0]
+                     if r >= 0 and r != p.hidden]
             for s, r in valid:
                 pairs.setdefault(int(view.data.row_query[r]), []).append((s, r, h))
             top_of_hypothesis.append(int(view.data.row_query[valid[0][1]]) if valid else -1)
