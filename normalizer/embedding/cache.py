@@ -160,6 +160,8 @@ class SqliteVectorCache:
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}
+        if self._db is None and not self.path.exists():   # created by the first put_many
+            return found
         with self._transaction() as db:
             if db is None:
                 return found
