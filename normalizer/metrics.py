@@ -62,7 +62,9 @@ class Metrics:
             "normalizer_guard_blocks_total",
             "Best candidates refused because they would change the request.",
             registry=registry)
-        # -- Operating (deploy/prometheus alerts on index age) ---------------------------
+        # -- Operating (deploy/prometheus alerts on index age and reload failures) -------
+        for result in ("ok", "failed"):   # present from the start, so increase() sees the first
+            self.index_reloads.labels(result=result)
         self.index_built = Gauge(
             "normalizer_index_built_timestamp_seconds",
             "When the index version being served was built (Unix time).", registry=registry)
