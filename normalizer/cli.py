@@ -62,8 +62,7 @@ def _configure_logging(level: str) -> None:
 # -- index build ------------------------------------------------------------------------------
 
 async def _index_build(args: argparse.Namespace) -> int:
-    from normalizer.evaluation import load_cases
-    from normalizer.publishing import GateRefused, Tolerances, publish_catalog
+    from normalizer.publishing import GateRefused, publish_catalog
 
     settings = _settings(args)
     _configure_logging(settings.log_level)
@@ -72,7 +71,11 @@ async def _index_build(args: argparse.Namespace) -> int:
             raise ConfigError(f"--{flag.replace('_', '-')} is a tolerance of the evaluation "
                               "gate; it needs --gate-cases FILE")
     catalog = load_catalog(args.queries)
-    gate_cases = [c for path in args.gate_cases or () for c in load_cases(path)]
+    gate_cases = []
+    if args.gate_cases:
+        from normalizer.evaluation import load_cases
+
+        gate_cases = [c for path in args.gate_cases for c in load_cases(path)]
     embedder = create_build_embedder(settings)
     code = 0
     try:
@@ -83,8 +86,7 @@ async def _index_build(args: argparse.Namespace) -> int:
         publication, code = refused.publication, GATE_REFUSED
     finally:
         await embedder.aclose()
-    print(publication.format(Tolerances(settings.gate_max_wrong_increase,
-                                        settings.gate_max_correct_drop)), file=sys.stderr)
+    print(publication.format(), file=sys.stderr)
     print(json.dumps({"store": str(args.out),
                       "locales": {loc: len(qs) for loc, qs in catalog.locales.items()},
                       **publication.as_dict()}, ensure_ascii=False))

@@ -57,6 +57,7 @@ class GateResult:
 
     candidate_version: str
     candidate: Report
+    tolerances: Tolerances
     baseline_version: str | None = None
     baseline: Report | None = None
     problems: list[str] = field(default_factory=list)
@@ -81,7 +82,8 @@ class GateResult:
                        "after": _answer(a), "reason": a.reason} for b, a in self.worse],
         }
 
-    def format(self, tolerances: Tolerances) -> str:
+    def format(self) -> str:
+        tolerances = self.tolerances
         lines = [f"gate: candidate {self.candidate_version} against "
                  f"{self.baseline_version or 'nothing'}"
                  f" (allowed: wrong +{100 * tolerances.max_wrong_increase:.2f} points, "
@@ -152,7 +154,7 @@ def judge(candidate_version: str, candidate: Sequence[Outcome], tolerances: Tole
           baseline_version: str | None = None, baseline: Sequence[Outcome] | None = None,
           note: str = "") -> GateResult:
     """Compare the candidate's outcomes with the baseline's (same cases, same order)."""
-    result = GateResult(candidate_version, summarize(candidate), note=note)
+    result = GateResult(candidate_version, summarize(candidate), tolerances, note=note)
     if baseline is None:
         return result
     result.baseline_version = baseline_version

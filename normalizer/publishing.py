@@ -25,19 +25,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from normalizer.catalog import Catalog, LocaleChanges, diff_catalog
 from normalizer.config import Settings
 from normalizer.embedding import Embedder
-from normalizer.embedding.cache import CachingEmbedder, MemoryVectorCache, SqliteVectorCache
+from normalizer.embedding.cache import SqliteVectorCache
 from normalizer.errors import IndexStoreError, NormalizerError
-from normalizer.evaluation import Case
-from normalizer.gate import GateResult, Tolerances, judge, replay_version
 from normalizer.index.build import build_version
 from normalizer.index.store import IndexStore, StoredIndex
 
-__all__ = ["GateRefused", "Publication", "Tolerances", "publish_catalog"]
+if TYPE_CHECKING:   # the gate imports all of matching: only builds with --gate-cases pay
+    from normalizer.evaluation import Case
+    from normalizer.gate import GateResult
+
+__all__ = ["GateRefused", "Publication", "publish_catalog"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ class Publication:
             "pruned": self.pruned,
         }
 
-    def format(self, tolerances: Tolerances) -> str:
+    def format(self) -> str:
         """What an operator reads on stderr."""
         lines = []
         if self.changes is None:
@@ -88,7 +90,7 @@ class Publication:
         lines.append(f"embedded {self.embedded} text(s), reused {self.reused} from the "
                      "embedding cache")
         if self.gate is not None:
-            lines.append(self.gate.format(tolerances))
+            lines.append(self.gate.format())
         if self.published:
             lines.append(f"published {self.version}" + (
                 f"; removed old versions {', '.join(self.pruned)}" if self.pruned else ""))
@@ -129,6 +131,9 @@ def _changes(store: IndexStore, current: str | None, catalog: Catalog
 async def _run_gate(store: IndexStore, candidate: str, current: str | None,
                     embedder: Embedder, settings: Settings, cases: Sequence[Case]
                     ) -> GateResult:
+    from normalizer.embedding.cache import CachingEmbedder, MemoryVectorCache
+    from normalizer.gate import Tolerances, judge, replay_version
+
     tolerances = Tolerances(settings.gate_max_wrong_increase, settings.gate_max_correct_drop)
     staged = store.load(candidate, device=settings.device)
     baseline: StoredIndex | None = None
