@@ -189,12 +189,17 @@ async def publish_catalog(catalog: Catalog, embedder: Embedder, store: IndexStor
                 raise GateRefused(publication)
         store.make_current(built.version)
         publication.published = True
-        cache.mark_used(time.time())
+        cache.mark_used(time.time(), built.version)
         publication.pruned = store.prune(settings.keep_versions)
-        # Every published build restamps the entries it used, after its version was
-        # written: entries stamped before the oldest kept version was built belong to
-        # pruned versions only (or to refused builds older than every kept version).
-        publication.cache_pruned = cache.prune(_built_at(store, store.list_versions()[0]))
+        # Every published build restamps the entries it used: entries stamped before the
+        # earliest kept version was published belong to pruned versions only (or to
+        # refused builds older than every kept version). Versions the cache did not see
+        # published (older stores, calibrate) count from their build time, which is
+        # earlier: that keeps more, never less.
+        kept = store.list_versions()
+        published = cache.published_at(kept)
+        publication.cache_pruned = cache.prune(
+            min(published.get(v, _built_at(store, v)) for v in kept), kept)
         return publication
     finally:
         cache.close()

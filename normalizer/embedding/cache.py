@@ -110,10 +110,10 @@ class SqliteVectorCache:
     """Vectors in one SQLite file: ``key`` (32 bytes), ``vector`` (float32 bytes), ``used_at``.
 
     Every entry read or written is stamped with ``now`` (when the cache was opened, by
-    default); ``mark_used(at)`` restamps every entry this object read or wrote, which a
-    build does once its version is published. ``prune(before)`` then drops entries that
-    no version published since ``before`` used. A file that cannot be opened, read or
-    written disables the cache with one warning.
+    default); ``mark_used(at, version)`` restamps every entry this object read or wrote
+    and records when ``version`` was published, which a build does once it is.
+    ``prune(before)`` then drops entries that no version published since ``before`` used.
+    A file that cannot be opened, read or written disables the cache with one warning.
     """
 
     def __init__(self, path: str | Path, now: float | None = None) -> None:
@@ -131,6 +131,8 @@ class SqliteVectorCache:
                 db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, "
                            "vector BLOB NOT NULL, used_at REAL NOT NULL)")
                 db.execute("CREATE INDEX IF NOT EXISTS vectors_used_at ON vectors (used_at)")
+                db.execute("CREATE TABLE IF NOT EXISTS publications (version TEXT PRIMARY KEY, "
+                           "at REAL NOT NULL)")
                 db.commit()
                 self._db = db
             except (sqlite3.Error, OSError) as exc:
@@ -188,8 +190,9 @@ class SqliteVectorCache:
                      for key, v in items.items()])
                 self._used.update(items)
 
-    def mark_used(self, at: float) -> None:
-        """Stamp every entry this object read or wrote as used at ``at``."""
+    def mark_used(self, at: float, version: str | None = None) -> None:
+        """Stamp every entry this object read or wrote as used at ``at``, and remember
+        that ``version`` (the one they went into) was published then."""
         used = list(self._used)
         with self._transaction() as db:
             if db is not None:
@@ -197,11 +200,30 @@ class SqliteVectorCache:
                     chunk = used[start:start + _SQL_CHUNK]
                     db.execute(f"UPDATE vectors SET used_at = ? WHERE key IN "
                                f"({','.join('?' * len(chunk))})", [at, *chunk])
+                if version is not None:
+                    db.execute("INSERT OR REPLACE INTO publications (version, at) VALUES (?, ?)",
+                               (version, at))
 
-    def prune(self, before: float) -> int:
-        """Drop entries last used before ``before`` (a ``time.time()`` value); return how many."""
+    def published_at(self, versions: Sequence[str]) -> dict[str, float]:
+        """When each of ``versions`` was marked used (those this cache knows of)."""
+        if self._db is None and not self.path.exists():
+            return {}
         with self._transaction() as db:
             if db is not None:
+                marks = ",".join("?" * len(versions))
+                return {str(v): float(at) for v, at in db.execute(
+                    f"SELECT version, at FROM publications WHERE version IN ({marks})",
+                    list(versions))}
+        return {}
+
+    def prune(self, before: float, keep_versions: Sequence[str] = ()) -> int:
+        """Drop entries last used before ``before`` (a ``time.time()`` value), and the
+        publication records of versions not in ``keep_versions``; return entries dropped."""
+        with self._transaction() as db:
+            if db is not None:
+                marks = ",".join("?" * len(keep_versions))
+                db.execute(f"DELETE FROM publications WHERE version NOT IN ({marks})",
+                           list(keep_versions))
                 return int(db.execute("DELETE FROM vectors WHERE used_at < ?",
                                       (before,)).rowcount)
         return 0

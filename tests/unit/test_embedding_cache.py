@@ -144,9 +144,12 @@ def test_sqlite_cache_round_trip_and_prune(tmp_path: Path) -> None:
     cache.put_many({b"k3": np.array([1, 1], np.float32)})
     assert cache.prune(before=150.0) == 1                    # k2: last used at 100
     assert set(cache.get_many([b"k1", b"k2", b"k3"])) == {b"k1", b"k3"}
-    cache.mark_used(300.0)
-    assert cache.prune(before=250.0) == 0
+    cache.mark_used(300.0, "v1")
+    assert cache.published_at(["v1", "v0"]) == {"v1": 300.0}
+    assert cache.prune(before=250.0, keep_versions=["v1"]) == 0
     assert len(cache) == 2
+    assert cache.prune(before=0.0, keep_versions=["v2"]) == 0
+    assert cache.published_at(["v1"]) == {}                  # v1 is no longer kept
     cache.close()
 
 
