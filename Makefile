@@ -16,6 +16,9 @@ $(BIN)/normalizer-installed-dev: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[cpu,dev]'
+	# Only for the Compose Specification schema it ships (tests/e2e/test_deploy_manifests.py):
+	# its dependency charset-normalizer installs a console script named `normalizer`.
+	$(BIN)/pip install --quiet --no-deps 'check-jsonschema==0.39.0'
 	touch $@
 
 ## serve: install, build the index from canonical_queries/ into $(STORE), serve on :50051
@@ -32,7 +35,7 @@ test-fast: $(BIN)/normalizer-installed-dev
 	$(BIN)/python -m pytest tests/unit
 
 lint: $(BIN)/normalizer-installed-dev
-	$(BIN)/ruff check normalizer tests loadtest scripts
+	$(BIN)/ruff check normalizer tests loadtest scripts deploy
 	$(BIN)/mypy normalizer
 
 ## proto: regenerate normalizer/_proto from proto/

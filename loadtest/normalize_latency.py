@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -85,6 +86,8 @@ def start_server(store: Path, extra: list[str]) -> tuple[subprocess.Popen[str], 
     if port is None:
         proc.kill()
         raise SystemExit("normalizer serve did not start")
+    # Keep reading its log, or a full pipe would stall the server.
+    threading.Thread(target=proc.stderr.read, name="serve-log", daemon=True).start()
     return proc, f"127.0.0.1:{port}"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +27,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from normalizer.errors import CatalogError
 
-__all__ = ["CanonicalQuery", "Catalog", "SlotDeclaration", "canonical_locale", "load_catalog",
-           "surface_key"]
+__all__ = ["CanonicalQuery", "Catalog", "LocaleChanges", "SlotDeclaration", "canonical_locale",
+           "diff_catalog", "load_catalog", "surface_key"]
 
 ID_PATTERN = re.compile(r"^[a-z0-9_.-]+$")
 LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -86,6 +87,36 @@ class Catalog:
 
     def __len__(self) -> int:
         return sum(len(queries) for queries in self.locales.values())
+
+
+@dataclass(frozen=True)
+class LocaleChanges:
+    """Query ids added, removed, and changed (text or variants) in one locale."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+    def summary(self) -> str:
+        return (f"{len(self.added)} added, {len(self.removed)} removed, "
+                f"{len(self.changed)} changed" if self else "no changes")
+
+
+def diff_catalog(old: Mapping[str, Sequence[CanonicalQuery]], new: Catalog
+                 ) -> dict[str, LocaleChanges]:
+    """What ``new`` changes against ``old``, per locale of either (ids in catalog order)."""
+    out = {}
+    for locale in [*new.locales, *(loc for loc in old if loc not in new.locales)]:
+        before = {q.id: q.texts for q in old.get(locale, ())}
+        after = {q.id: q.texts for q in new.locales.get(locale, ())}
+        out[locale] = LocaleChanges(
+            added=tuple(i for i in after if i not in before),
+            removed=tuple(i for i in before if i not in after),
+            changed=tuple(i for i in after if i in before and before[i] != after[i]))
+    return out
 
 
 def canonical_locale(tag: str) -> str:

@@ -1,6 +1,6 @@
 """The ``normalizer`` command: wires settings, embedder, store and server; holds no logic.
 
-    normalizer index build --queries DIR --out STORE
+    normalizer index build --queries DIR --out STORE [--gate-cases FILE]
     normalizer serve --index STORE [--host H] [--port P] [--metrics-port M]
     normalizer query [--server ADDR] [--locale L] TEXT
     normalizer eval --cases FILE [--server ADDR | --index STORE]
@@ -26,9 +26,8 @@ from normalizer._proto import normalizer_pb2 as pb
 from normalizer._proto import normalizer_pb2_grpc as pb_grpc
 from normalizer.catalog import load_catalog
 from normalizer.config import Settings, add_arguments, load_settings
-from normalizer.embedding import create_embedder
-from normalizer.errors import CatalogError, NormalizerError
-from normalizer.index.build import build_index
+from normalizer.embedding import create_build_embedder, create_embedder
+from normalizer.errors import CatalogError, ConfigError, NormalizerError
 from normalizer.index.store import EmbeddingSpec, IndexStore
 from normalizer.matching.confidence import FEATURES
 
@@ -42,8 +41,12 @@ EMBEDDER_FLAGS = ("embedder", "embedder_url", "embedder_model", "embedder_api_ke
 SERVER_FLAGS = ("host", "port", "metrics_port", "device", "default_locale", "min_confidence",
                 "top_k", "max_transcript_chars", "max_alternatives", "max_batch",
                 "max_inflight", "default_deadline", "reload_interval", "phonetic", "guard")
+BUILD_FLAGS = ("build_batch_size", "build_embedder_timeout", "build_retries",
+               "build_retry_backoff", "keep_versions", "gate_max_wrong_increase",
+               "gate_max_correct_drop", "device", "default_locale", "min_confidence", "top_k")
 DEFAULT_SERVER = "127.0.0.1:50051"
 EVAL_BATCH = 32
+GATE_REFUSED = 3   # exit code of an index build the evaluation gate refused
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -59,20 +62,35 @@ def _configure_logging(level: str) -> None:
 # -- index build ------------------------------------------------------------------------------
 
 async def _index_build(args: argparse.Namespace) -> int:
+    from normalizer.publishing import GateRefused, publish_catalog
+
     settings = _settings(args)
     _configure_logging(settings.log_level)
+    for flag in ("gate_max_wrong_increase", "gate_max_correct_drop"):
+        if getattr(args, flag) is not None and not args.gate_cases:
+            raise ConfigError(f"--{flag.replace('_', '-')} is a tolerance of the evaluation "
+                              "gate; it needs --gate-cases FILE")
     catalog = load_catalog(args.queries)
-    embedder = create_embedder(settings)
+    gate_cases = []
+    if args.gate_cases:
+        from normalizer.evaluation import load_cases
+
+        gate_cases = [c for path in args.gate_cases for c in load_cases(path)]
+    embedder = create_build_embedder(settings)
+    code = 0
     try:
-        version = await build_index(catalog, embedder, IndexStore(args.out),
-                                    batch_size=settings.build_batch_size,
-                                    progress=not args.quiet,
-                                    calibrated=not args.uncalibrated)
+        publication = await publish_catalog(catalog, embedder, IndexStore(args.out), settings,
+                                             gate_cases=gate_cases, progress=not args.quiet,
+                                             calibrated=not args.uncalibrated)
+    except GateRefused as refused:
+        publication, code = refused.publication, GATE_REFUSED
     finally:
         await embedder.aclose()
-    print(json.dumps({"version": version, "store": str(args.out),
-                      "locales": {loc: len(qs) for loc, qs in catalog.locales.items()}}))
-    return 0
+    print(publication.format(), file=sys.stderr)
+    print(json.dumps({"store": str(args.out),
+                      "locales": {loc: len(qs) for loc, qs in catalog.locales.items()},
+                      **publication.as_dict()}, ensure_ascii=False))
+    return code
 
 
 # -- serve ------------------------------------------------------------------------------------
@@ -231,8 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--uncalibrated", action="store_true",
                        help="publish without the carried-over or shipped calibration "
                             "(for ablations; run 'normalizer calibrate' afterwards otherwise)")
+    build.add_argument("--gate-cases", action="append", metavar="FILE",
+                       help="labelled cases (JSON Lines, repeatable): evaluate the new version "
+                            "against the current one first and refuse to publish it (exit "
+                            f"{GATE_REFUSED}, store unchanged) if it is worse beyond "
+                            "--gate-max-wrong-increase / --gate-max-correct-drop")
     with_config(build)
-    add_arguments(build, (*EMBEDDER_FLAGS, "build_batch_size"))
+    add_arguments(build, (*EMBEDDER_FLAGS, *BUILD_FLAGS))
     build.set_defaults(run=_index_build)
 
     srv = sub.add_parser("serve", help="serve the store's current version over gRPC")

@@ -66,6 +66,25 @@ class Settings:
         "than idle cores make latency collapse under load", low=1, high=256))
     build_batch_size: int = field(default=64, metadata=_opt(
         "texts per embedder call when building an index", low=1, high=4096))
+    # -- Operating: patient builds, the evaluation gate, pruning (index build) -------------
+    build_embedder_timeout: float = field(default=30.0, metadata=_opt(
+        "seconds an index build waits for the embedder, per 32 texts in one call (builds are "
+        "not on the request path: this is not --embedder-timeout)", low=0.001, high=3600))
+    build_retries: int = field(default=5, metadata=_opt(
+        "times an index build retries an embedder call that timed out or failed (5xx, 429, "
+        "refused connection)", low=0, high=100))
+    build_retry_backoff: float = field(default=1.0, metadata=_opt(
+        "seconds before the first retry of an index build's embedder call; doubles each "
+        "retry, at most 30", low=0.0, high=600))
+    keep_versions: int = field(default=5, metadata=_opt(
+        "index versions an index build keeps in the store (the current one always stays); "
+        "older ones are removed", low=1, high=100000))
+    gate_max_wrong_increase: float = field(default=0.001, metadata=_opt(
+        "with --gate-cases: refuse to publish if a locale's wrong rate rises by more than "
+        "this (a fraction of its cases: 0.001 = 0.1 points)", low=0.0, high=1.0))
+    gate_max_correct_drop: float = field(default=0.005, metadata=_opt(
+        "with --gate-cases: refuse to publish if a locale's correct rate falls by more than "
+        "this (a fraction of its in-domain cases)", low=0.0, high=1.0))
     # Index
     device: str = field(default="cpu", metadata=_opt(
         "where FAISS searches", choices=("cpu", "gpu")))

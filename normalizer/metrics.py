@@ -7,6 +7,8 @@ Latency buckets start at 50 µs: the service's own work is well under a millisec
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["LATENCY_BUCKETS", "Metrics"]
@@ -60,9 +62,19 @@ class Metrics:
             "normalizer_guard_blocks_total",
             "Best candidates refused because they would change the request.",
             registry=registry)
+        # -- Operating (deploy/prometheus alerts on index age and reload failures) -------
+        for result in ("ok", "failed"):   # present from the start, so increase() sees the first
+            self.index_reloads.labels(result=result)
+        self.index_built = Gauge(
+            "normalizer_index_built_timestamp_seconds",
+            "When the index version being served was built (Unix time).", registry=registry)
 
-    def set_index(self, version: str, model: str, entries: dict[str, int]) -> None:
-        """Point the info and size gauges at the version now served."""
+    def set_index(self, version: str, model: str, entries: dict[str, int],
+                  built_at: str | None = None) -> None:
+        """Point the info, size and age gauges at the version now served."""
+        if built_at:
+            self.index_built.set(datetime.fromisoformat(built_at.replace("Z", "+00:00"))
+                                 .timestamp())
         self.index_info.clear()
         self.index_info.labels(version=version, model=model).set(1)
         self.index_entries.clear()

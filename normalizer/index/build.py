@@ -1,9 +1,16 @@
-"""Embed a catalog and publish it as a new index version."""
+"""Embed a catalog and publish it as a new index version.
+
+Embeddings go through an embedding cache when one is given (``index build`` uses the
+store's own, ``STORE/embeddings.sqlite``): a text whose key - model, dimensions, text
+format and the text itself - was embedded before is not embedded again, so a one-line
+change to a large catalog embeds one text.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,30 +18,47 @@ from tqdm import tqdm
 
 from normalizer.catalog import Catalog
 from normalizer.embedding import Embedder
+from normalizer.embedding.cache import (
+    CacheStats,
+    EmbeddingKeyspace,
+    MemoryVectorCache,
+    VectorCache,
+    embed_cached,
+)
 from normalizer.errors import IndexStoreError
 from normalizer.index.store import EmbeddingSpec, IndexStore
 from normalizer.matching.confidence import shipped_calibration
 
-__all__ = ["build_index", "carried_calibration", "embed_catalog"]
+__all__ = ["BuiltVersion", "build_index", "build_version", "carried_calibration",
+           "embed_catalog"]
 
 logger = logging.getLogger(__name__)
 
 
 async def embed_catalog(catalog: Catalog, embedder: Embedder, batch_size: int,
-                        progress: bool = True) -> dict[str, np.ndarray]:
-    """Vectors of every canonical text and variant, per locale, in catalog order."""
-    total = sum(len(q.texts) for qs in catalog.locales.values() for q in qs)
+                        progress: bool = True, *, cache: VectorCache | None = None,
+                        dimensions: int | None = None,
+                        stats: CacheStats | None = None) -> dict[str, np.ndarray]:
+    """Vectors of every canonical text and variant, per locale, in catalog order.
+
+    Texts found in ``cache`` (keyed with ``dimensions``, the embedder's Matryoshka
+    setting) are reused; the others are embedded ``batch_size`` at a time and added
+    to it. Without a cache, a text that occurs twice is still embedded once.
+    """
+    cache = cache if cache is not None else MemoryVectorCache()
+    keyspace = EmbeddingKeyspace.of(embedder, dimensions)
+    stats = stats if stats is not None else CacheStats()
+    texts = {locale: [text for q in queries for text in q.texts]
+             for locale, queries in catalog.locales.items()}
+    everything = [text for locale_texts in texts.values() for text in locale_texts]
+    with tqdm(unit="text", desc="embedding", disable=not progress, file=sys.stderr) as bar:
+        matrix = await embed_cached(embedder, cache, keyspace, everything, "document",
+                                    batch_size=batch_size, stats=stats, on_batch=bar.update)
     out: dict[str, np.ndarray] = {}
-    with tqdm(total=total, unit="text", desc="embedding", disable=not progress,
-              file=sys.stderr) as bar:
-        for locale, queries in catalog.locales.items():
-            texts = [text for q in queries for text in q.texts]
-            parts = []
-            for start in range(0, len(texts), batch_size):
-                chunk = texts[start:start + batch_size]
-                parts.append(await embedder.embed(chunk, "document"))
-                bar.update(len(chunk))
-            out[locale] = np.vstack(parts)
+    row = 0
+    for locale, locale_texts in texts.items():
+        out[locale] = matrix[row:row + len(locale_texts)]
+        row += len(locale_texts)
     return out
 
 
@@ -60,18 +84,32 @@ def carried_calibration(store: IndexStore, spec: EmbeddingSpec) -> dict[str, Any
     return dict(calibration) if calibration else None
 
 
-async def build_index(catalog: Catalog, embedder: Embedder, store: IndexStore, *,
-                      batch_size: int = 64, progress: bool = True,
-                      calibrated: bool = True) -> str:
-    """Embed ``catalog`` and publish it into ``store``; return the new version's name.
+@dataclass(frozen=True)
+class BuiltVersion:
+    """A version written by ``build_version``, and what building it took."""
+
+    version: str
+    spec: EmbeddingSpec
+    embedded: int           # texts sent to the embedder
+    reused: int             # texts whose vectors came from the cache
+
+
+async def build_version(catalog: Catalog, embedder: Embedder, store: IndexStore, *,
+                        batch_size: int = 64, progress: bool = True, calibrated: bool = True,
+                        cache: VectorCache | None = None, dimensions: int | None = None,
+                        make_current: bool = True) -> BuiltVersion:
+    """Embed ``catalog`` and write it into ``store`` as a new version.
 
     The current version's calibration is carried over when the embedding is the same;
     otherwise the package's own calibration for this embedding is used, if it has one.
     ``calibrated=False`` publishes with none (the uncalibrated default model).
+    ``make_current=False`` only stages the version (for a gate to judge first).
     """
-    vectors = await embed_catalog(catalog, embedder, batch_size, progress)
-    dimensions = next(iter(vectors.values())).shape[1]
-    spec = EmbeddingSpec.of(embedder, dimensions)
+    stats = CacheStats()
+    vectors = await embed_catalog(catalog, embedder, batch_size, progress, cache=cache,
+                                  dimensions=dimensions, stats=stats)
+    dimensions_out = next(iter(vectors.values())).shape[1]
+    spec = EmbeddingSpec.of(embedder, dimensions_out)
     calibration = carried_calibration(store, spec) if calibrated else None
     if not calibrated:
         logger.info("publishing without calibration")
@@ -81,7 +119,17 @@ async def build_index(catalog: Catalog, embedder: Embedder, store: IndexStore, *
         calibration = shipped_calibration(spec.model, spec.dimensions, spec.text_format["name"])
         if calibration:
             logger.info("using the calibration shipped for %s", spec.model)
-    version = store.publish(catalog, vectors, spec, calibration)
-    logger.info("published index version %s (%d queries, model %s, %d dimensions)",
-                version, len(catalog), embedder.model, dimensions)
-    return version
+    version = store.publish(catalog, vectors, spec, calibration, make_current=make_current)
+    logger.info("%s index version %s (%d queries, model %s, %d dimensions; %d texts embedded, "
+                "%d reused)", "published" if make_current else "staged", version, len(catalog),
+                embedder.model, dimensions_out, stats.embedded, stats.reused)
+    return BuiltVersion(version, spec, stats.embedded, stats.reused)
+
+
+async def build_index(catalog: Catalog, embedder: Embedder, store: IndexStore, *,
+                      batch_size: int = 64, progress: bool = True,
+                      calibrated: bool = True) -> str:
+    """Embed ``catalog`` (no cache) and publish it into ``store``; return the version's name."""
+    built = await build_version(catalog, embedder, store, batch_size=batch_size,
+                                progress=progress, calibrated=calibrated)
+    return built.version

@@ -8,6 +8,7 @@
         manifest.json              model, dimensions, text format, locales, checksums
         catalog.json               the canonical queries and the text of every index row
         <locale>.faiss             one IndexFlatIP per locale, rows in catalog.json order
+      embeddings.sqlite            the embedding cache index builds share (not a version)
 
 A version is written under a temporary name, flushed, renamed into place, and only
 then made current by replacing ``CURRENT`` (``os.replace`` is atomic on POSIX). A
@@ -43,6 +44,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 CATALOG = "catalog.json"
 CURRENT = "CURRENT"
+EMBEDDING_CACHE = "embeddings.sqlite"
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _query_from_json(entry: Mapping[str, Any]) -> CanonicalQuery:
+    return CanonicalQuery(entry["id"], entry["text"], tuple(entry["variants"]), entry["source"])
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -138,14 +144,18 @@ class IndexStore:
         return name or None
 
     def publish(self, catalog: Catalog, vectors: Mapping[str, np.ndarray], spec: EmbeddingSpec,
-                calibration: dict[str, Any] | None = None) -> str:
-        """Write a new immutable version and make it current; return its name."""
+                calibration: dict[str, Any] | None = None, *, make_current: bool = True) -> str:
+        """Write a new immutable version and make it current; return its name.
+
+        ``make_current=False`` only stages it: the version is complete and loadable by
+        name, but ``CURRENT`` is untouched until ``make_current`` (or ``discard``).
+        """
         built_at = datetime.now(timezone.utc)
 
         def write(staging: Path) -> dict[str, Any]:
             return self._write_version(staging, catalog, vectors, spec, calibration, built_at)
 
-        return self._commit(write, built_at)
+        return self._commit(write, built_at, make_current)
 
     def recalibrate(self, version: str, calibration: dict[str, Any]) -> str:
         """Publish ``version``'s data again with ``calibration``, as a new current version."""
@@ -162,7 +172,8 @@ class IndexStore:
 
         return self._commit(write, built_at)
 
-    def _commit(self, write: Callable[[Path], dict[str, Any]], built_at: datetime) -> str:
+    def _commit(self, write: Callable[[Path], dict[str, Any]], built_at: datetime,
+                make_current: bool = True) -> str:
         """Stage a version with ``write`` (which returns its manifest), name it, make it current."""
         try:
             self.versions.mkdir(parents=True, exist_ok=True)
@@ -190,6 +201,19 @@ class IndexStore:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             _fsync(self.versions)
+        except OSError as exc:
+            raise IndexStoreError(f"cannot write to index store {self.root}: {exc}") from exc
+        if make_current:
+            self.make_current(version)
+        return version
+
+    # -- the life of versions: staged, current, pruned (index build) ---------------------------
+
+    def make_current(self, version: str) -> None:
+        """Point ``CURRENT`` at ``version`` atomically (a running serve picks it up)."""
+        if not (self.versions / version / MANIFEST).is_file():
+            raise IndexStoreError(f"{self.versions / version}: no such version to make current")
+        try:
             pointer = self.root / f".{CURRENT}.{uuid.uuid4().hex}"
             pointer.write_text(version + "\n", encoding="utf-8")
             _fsync(pointer)
@@ -197,7 +221,61 @@ class IndexStore:
             _fsync(self.root)
         except OSError as exc:
             raise IndexStoreError(f"cannot write to index store {self.root}: {exc}") from exc
-        return version
+
+    def list_versions(self) -> list[str]:
+        """Every complete version's name, oldest first (by the build time that starts the
+        name, then, within one second, by when the version's files were written)."""
+        try:
+            folders = [p for p in self.versions.iterdir()
+                       if p.is_dir() and not p.name.startswith(".")]
+            return [p.name for p in sorted(
+                folders, key=lambda p: (p.name.split("-")[0], p.stat().st_mtime_ns))]
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise IndexStoreError(f"cannot list {self.versions}: {exc.strerror}") from exc
+
+    def discard(self, version: str) -> None:
+        """Remove a staged version that never became current (a refused build)."""
+        if version == self.current_version():
+            raise IndexStoreError(f"refusing to discard {version}: it is the current version")
+        try:
+            shutil.rmtree(self.versions / version)
+        except OSError as exc:
+            raise IndexStoreError(f"cannot remove {self.versions / version}: {exc}") from exc
+
+    def prune(self, keep: int) -> list[str]:
+        """Remove all but the ``keep`` newest versions, never the current one; return them.
+
+        A running serve holds its version in memory, so removing the files of an older
+        version does not disturb it; keep enough versions to roll back to.
+        """
+        current = self.current_version()
+        names = self.list_versions()
+        kept = set(names[-keep:]) if keep > 0 else set()
+        removed = [name for name in names if name not in kept and name != current]
+        for name in removed:
+            try:
+                shutil.rmtree(self.versions / name)
+            except OSError as exc:
+                raise IndexStoreError(f"cannot remove {self.versions / name}: {exc}") from exc
+        return removed
+
+    def queries(self, version: str) -> dict[str, tuple[CanonicalQuery, ...]]:
+        """The canonical queries of ``version`` per locale, read from its catalog.json only."""
+        path = self.versions / version / CATALOG
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return {locale: tuple(_query_from_json(q) for q in entry["queries"])
+                    for locale, entry in data.items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexStoreError(f"cannot read the catalog of version {version} ({path}): "
+                                  f"{type(exc).__name__}: {exc}") from exc
+
+    @property
+    def embedding_cache(self) -> Path:
+        """The file of the store's embedding cache (see ``normalizer.embedding.cache``)."""
+        return self.root / EMBEDDING_CACHE
 
     def _write_version(self, staging: Path, catalog: Catalog, vectors: Mapping[str, np.ndarray],
                        spec: EmbeddingSpec, calibration: dict[str, Any] | None,
@@ -259,8 +337,7 @@ class IndexStore:
             spec = EmbeddingSpec.from_manifest(manifest["embedding"])
             locales = {}
             for locale, data in catalog.items():
-                queries = tuple(CanonicalQuery(q["id"], q["text"], tuple(q["variants"]),
-                                               q["source"]) for q in data["queries"])
+                queries = tuple(_query_from_json(q) for q in data["queries"])
                 vectors = VectorIndex.read(str(folder / f"{locale}.faiss"), device)
                 if vectors.size != len(data["rows"]) or vectors.dimensions != spec.dimensions:
                     raise IndexStoreError(f"{folder}/{locale}.faiss does not match catalog.json")

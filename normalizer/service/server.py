@@ -115,7 +115,8 @@ class NormalizerServer:
     def _serve_index(self, index: ServedIndex) -> None:
         self.matcher.set_index(index)
         self.metrics.set_index(index.version, index.stored.embedding.model,
-                               {loc: len(v.data.row_text) for loc, v in index.locales.items()})
+                               {loc: len(v.data.row_text) for loc, v in index.locales.items()},
+                               built_at=index.stored.built_at)
         logger.info("serving index version %s (%s)", index.version, ", ".join(
             f"{loc}: {len(v.data.queries)} queries" for loc, v in index.locales.items()))
 
