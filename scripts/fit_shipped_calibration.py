@@ -3,7 +3,9 @@
     python scripts/fit_shipped_calibration.py
 
 Builds the shipped catalog with the local embedder into a temporary store, runs
-``normalizer calibrate`` on the dev split of tests/data (1% wrong-rate target), and
+``normalizer calibrate`` on the dev splits of tests/data - the generated ASR-noise cases
+and the user phrasings of tests/data/users (real recogniser output for en-US) - at a 1%
+wrong-rate target, and
 writes the result into normalizer/matching/shipped_calibration.json, keyed by model,
 dimensions and text format. Rerun it whenever the matcher's features, the guard, the
 catalog or the dev cases change; report quality on the test split, never on dev.
@@ -28,8 +30,9 @@ def main() -> None:
         subprocess.run([NORMALIZER, "index", "build", "--queries", str(ROOT / "canonical_queries"),
                         "--out", str(store), "--quiet", "--uncalibrated"], check=True,
                        stdout=subprocess.DEVNULL)
-        cases = [arg for loc in ("zh-CN", "en-US")
-                 for arg in ("--cases", str(ROOT / "tests" / "data" / f"cases.{loc}.dev.jsonl"))]
+        data = ROOT / "tests" / "data"
+        dev = sorted([*data.glob("cases.*.dev.jsonl"), *data.glob("users/cases.*.dev.jsonl")])
+        cases = [arg for path in dev for arg in ("--cases", str(path))]
         subprocess.run([NORMALIZER, "calibrate", "--index", str(store), *cases,
                         "--max-wrong-rate", "0.01"], check=True, stdout=subprocess.DEVNULL)
         version = (store / "CURRENT").read_text().strip()
@@ -37,6 +40,7 @@ def main() -> None:
     emb = manifest["embedding"]
     calibration = manifest["calibration"]
     calibration["fitted_on"] = [str(Path(p).relative_to(ROOT)) for p in calibration["fitted_on"]]
+    calibration["source"] = "shipped"
     key = f"{emb['model']}|{emb['dimensions']}|{emb['text_format']['name']}"
     TARGET.write_text(json.dumps({key: calibration}, indent=2, ensure_ascii=False) + "\n",
                       encoding="utf-8")

@@ -184,6 +184,7 @@ async def calibrate_store(store: Any, matcher: Any, cases: Sequence[Any], max_wr
                            "threshold": model.threshold, "dev": figures}
     calibration = {
         "method": "logistic",
+        "source": "labelled",
         "features": list(features),
         "max_wrong_rate": max_wrong_rate,
         "fitted_on": list(sources),
