@@ -43,7 +43,8 @@ SERVER_FLAGS = ("host", "port", "metrics_port", "device", "default_locale", "min
                 "max_inflight", "default_deadline", "reload_interval", "phonetic", "guard")
 BUILD_FLAGS = ("build_batch_size", "build_embedder_timeout", "build_retries",
                "build_retry_backoff", "keep_versions", "gate_max_wrong_increase",
-               "gate_max_correct_drop", "device", "default_locale", "min_confidence", "top_k")
+               "gate_max_correct_drop", "device", "default_locale", "min_confidence", "top_k",
+               "self_calibration", "max_wrong_rate")
 DEFAULT_SERVER = "127.0.0.1:50051"
 EVAL_BATCH = 32
 GATE_REFUSED = 3   # exit code of an index build the evaluation gate refused

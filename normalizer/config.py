@@ -82,6 +82,12 @@ class Settings:
     gate_max_wrong_increase: float = field(default=0.001, metadata=_opt(
         "with --gate-cases: refuse to publish if a locale's wrong rate rises by more than "
         "this (a fraction of its cases: 0.001 = 0.1 points)", low=0.0, high=1.0))
+    self_calibration: bool = field(default=True, metadata=_opt(
+        "when no calibration fits the embedder (none fitted on labelled cases carried over, "
+        "none shipped for the model), fit one on cases synthesised from the catalog"))
+    max_wrong_rate: float = field(default=0.01, metadata=_opt(
+        "wrong rewrites self-calibration allows, as a share of its synthesised cases",
+        low=0.0, high=0.5))
     gate_max_correct_drop: float = field(default=0.005, metadata=_opt(
         "with --gate-cases: refuse to publish if a locale's correct rate falls by more than "
         "this (a fraction of its in-domain cases)", low=0.0, high=1.0))

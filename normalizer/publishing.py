@@ -4,7 +4,10 @@
    changed per locale.
 2. Every text is embedded through the store's embedding cache, so only new or changed
    texts reach the embedder (which the caller made patient: own timeout, retries).
-3. The version is staged, complete but not current.
+3. The version is staged, complete but not current, with the calibration that fits its
+   embedding (``choose_calibration``): one fitted on labelled cases and carried over from
+   the current version, else the one shipped for the model, else - unless switched off -
+   one fitted on cases synthesised from the catalog itself (``normalizer.selfcal``).
 4. With gate cases, the staged version and the current one answer them in-process; if
    the candidate is worse beyond the tolerances it is discarded - ``CURRENT`` and the
    versions are as they were - and ``GateRefused`` is raised.
@@ -32,14 +35,16 @@ from normalizer.config import Settings
 from normalizer.embedding import Embedder
 from normalizer.embedding.cache import SqliteVectorCache
 from normalizer.errors import IndexStoreError, NormalizerError
-from normalizer.index.build import build_version
-from normalizer.index.store import IndexStore, StoredIndex
+from normalizer.index.build import build_version, carried_calibration
+from normalizer.index.store import EmbeddingSpec, IndexStore, StoredIndex
+from normalizer.matching.confidence import shipped_calibration
 
 if TYPE_CHECKING:   # the gate imports all of matching: only builds with --gate-cases pay
     from normalizer.evaluation import Case
     from normalizer.gate import GateResult
 
-__all__ = ["GateRefused", "Publication", "publish_catalog"]
+__all__ = ["GateRefused", "Publication", "build_index", "calibration_source",
+           "choose_calibration", "publish_catalog"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +64,8 @@ class Publication:
     gate: GateResult | None = None
     pruned: list[str] = field(default_factory=list)
     cache_pruned: int = 0
+    calibration: str = "none"      # labelled, shipped, self, none (calibration_source)
+    calibration_detail: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +76,7 @@ class Publication:
             "embedded": self.embedded, "reused": self.reused,
             "gate": None if self.gate is None else self.gate.as_dict(),
             "pruned": self.pruned,
+            "calibration": self.calibration,
         }
 
     def format(self) -> str:
@@ -89,6 +97,8 @@ class Publication:
                         lines.append(f"  {loc} {kind}: {shown}{more}")
         lines.append(f"embedded {self.embedded} text(s), reused {self.reused} from the "
                      "embedding cache")
+        lines.append(f"calibration: {self.calibration}"
+                     + (f" ({self.calibration_detail})" if self.calibration_detail else ""))
         if self.gate is not None:
             lines.append(self.gate.format())
         if self.published:
@@ -159,37 +169,99 @@ async def _run_gate(store: IndexStore, candidate: str, current: str | None,
     return judge(candidate, after, tolerances, current, before, note)
 
 
+def calibration_source(calibration: dict[str, Any] | None) -> str:
+    """Where a version's calibration came from: ``labelled`` (``normalizer calibrate``),
+    ``shipped`` (with the package), ``self`` (synthesised from the catalog) or ``none``."""
+    if not calibration:
+        return "none"
+    return str(calibration.get("source") or "labelled")
+
+
+def choose_calibration(store: IndexStore, spec: EmbeddingSpec) -> dict[str, Any] | None:
+    """The calibration a new version with this embedding gets before self-calibration: the
+    current version's, if fitted on labelled cases for the same embedding (it does not
+    depend on which queries the catalog holds); else the package's for this model."""
+    carried = carried_calibration(store, spec)
+    if carried is not None and calibration_source(carried) == "labelled":
+        logger.info("carrying over the labelled calibration of the current version")
+        return carried
+    shipped = shipped_calibration(spec.model, spec.dimensions, spec.text_format["name"])
+    if shipped is not None:
+        logger.info("using the calibration shipped for %s", spec.model)
+    return shipped
+
+
+async def build_index(catalog: Catalog, embedder: Embedder, store: IndexStore, *,
+                      batch_size: int = 64, progress: bool = True) -> str:
+    """Embed ``catalog`` and publish it with ``choose_calibration``'s calibration (no
+    cache, no gate, no self-calibration): the short path tests and scripts use."""
+    built = await build_version(catalog, embedder, store, batch_size=batch_size,
+                                progress=progress,
+                                calibration=lambda spec: choose_calibration(store, spec))
+    return built.version
+
+
+async def _self_calibrated(store: IndexStore, version: str, embedder: Embedder,
+                           settings: Settings) -> tuple[str, str]:
+    """The staged ``version`` again, calibrated on its own catalog (the uncalibrated copy
+    is discarded); and what the fit used."""
+    from normalizer.selfcal import self_calibrate
+
+    stored = store.load(version, device=settings.device)
+    calibration = await self_calibrate(stored, embedder, settings.max_wrong_rate,
+                                       top_k=settings.top_k)
+    calibrated = store.recalibrate(version, calibration, make_current=False)
+    store.discard(version)
+    detail = "; ".join(
+        f"{loc}: threshold {c['threshold']:.3f}, "
+        + ", ".join(f"{n} {k}" for k, n in c["dev"]["synthesised"].items())
+        for loc, c in calibration["locales"].items())
+    return calibrated, f"fitted on synthesised cases in {calibration['seconds']} s; {detail}"
+
+
 async def publish_catalog(catalog: Catalog, embedder: Embedder, store: IndexStore,
                           settings: Settings, *, gate_cases: Sequence[Case] = (),
                           progress: bool = True, calibrated: bool = True) -> Publication:
-    """Build ``catalog`` into ``store`` and publish it unless the gate refuses it."""
+    """Build ``catalog`` into ``store`` and publish it unless the gate refuses it.
+
+    ``calibrated=False`` publishes with no calibration at all (for ablations)."""
     current = store.current_version()
     existing = set(store.list_versions())
     changes = _changes(store, current, catalog)
     cache = SqliteVectorCache(store.embedding_cache)
     try:
-        built = await build_version(catalog, embedder, store,
-                                    batch_size=settings.build_batch_size, progress=progress,
-                                    calibrated=calibrated, cache=cache,
-                                    dimensions=settings.embedder_dimensions,
-                                    make_current=False)
-        publication = Publication(built.version, False, current, changes, built.embedded,
-                                  built.reused)
+        built = await build_version(
+            catalog, embedder, store, batch_size=settings.build_batch_size, progress=progress,
+            calibration=(lambda spec: choose_calibration(store, spec)) if calibrated else None,
+            cache=cache, dimensions=settings.embedder_dimensions, make_current=False)
+        version = built.version
+        source = calibration_source(store.manifest(version).get("calibration"))
+        detail = ""
+        if source == "none" and calibrated and settings.self_calibration:
+            try:
+                version, detail = await _self_calibrated(store, version, embedder, settings)
+            except BaseException:
+                if version not in existing:
+                    store.discard(version)
+                raise
+            source = "self"
+        publication = Publication(version, False, current, changes, built.embedded,
+                                  built.reused, calibration=source, calibration_detail=detail)
         if gate_cases:
             try:
-                publication.gate = await _run_gate(store, built.version, current, embedder,
+                publication.gate = await _run_gate(store, version, current, embedder,
                                                    settings, gate_cases)
             except BaseException:
-                if built.version not in existing:
-                    store.discard(built.version)
+                if version not in existing:
+                    store.discard(version)
                 raise
             if not publication.gate.passed:
-                if built.version not in existing:
-                    store.discard(built.version)
+                if version not in existing:
+                    store.discard(version)
                 raise GateRefused(publication)
-        store.make_current(built.version)
+        store.make_current(version)
         publication.published = True
-        cache.mark_used(time.time(), built.version)
+        cache.mark_used(time.time(), version)
         publication.pruned = store.prune(settings.keep_versions)
         # Every published build restamps the entries it used: entries stamped before the
         # earliest kept version was published belong to pruned versions only (or to

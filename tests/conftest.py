@@ -17,9 +17,9 @@ from normalizer._proto import normalizer_pb2_grpc as pb_grpc
 from normalizer.catalog import load_catalog
 from normalizer.config import Settings, load_settings
 from normalizer.embedding import Embedder, create_embedder
-from normalizer.index.build import build_index
 from normalizer.index.store import IndexStore
 from normalizer.metrics import Metrics
+from normalizer.publishing import build_index
 from normalizer.service.server import NormalizerServer, create_server
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,10 +28,8 @@ from normalizer.embedding.cache import (
 )
 from normalizer.errors import IndexStoreError
 from normalizer.index.store import EmbeddingSpec, IndexStore
-from normalizer.matching.confidence import shipped_calibration
 
-__all__ = ["BuiltVersion", "build_index", "build_version", "carried_calibration",
-           "embed_catalog"]
+__all__ = ["BuiltVersion", "build_version", "carried_calibration", "embed_catalog"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,41 +94,25 @@ class BuiltVersion:
 
 
 async def build_version(catalog: Catalog, embedder: Embedder, store: IndexStore, *,
-                        batch_size: int = 64, progress: bool = True, calibrated: bool = True,
+                        batch_size: int = 64, progress: bool = True,
+                        calibration: Callable[[EmbeddingSpec], dict[str, Any] | None]
+                        | None = None,
                         cache: VectorCache | None = None, dimensions: int | None = None,
                         make_current: bool = True) -> BuiltVersion:
     """Embed ``catalog`` and write it into ``store`` as a new version.
 
-    The current version's calibration is carried over when the embedding is the same;
-    otherwise the package's own calibration for this embedding is used, if it has one.
-    ``calibrated=False`` publishes with none (the uncalibrated default model).
-    ``make_current=False`` only stages the version (for a gate to judge first).
+    ``calibration`` says, once the embedding is known, which calibration the version gets
+    (none: uncalibrated). ``make_current=False`` only stages the version (for a gate, or
+    self-calibration, to judge it first).
     """
     stats = CacheStats()
     vectors = await embed_catalog(catalog, embedder, batch_size, progress, cache=cache,
                                   dimensions=dimensions, stats=stats)
     dimensions_out = next(iter(vectors.values())).shape[1]
     spec = EmbeddingSpec.of(embedder, dimensions_out)
-    calibration = carried_calibration(store, spec) if calibrated else None
-    if not calibrated:
-        logger.info("publishing without calibration")
-    elif calibration:
-        logger.info("carrying over the calibration of the current version")
-    else:
-        calibration = shipped_calibration(spec.model, spec.dimensions, spec.text_format["name"])
-        if calibration:
-            logger.info("using the calibration shipped for %s", spec.model)
-    version = store.publish(catalog, vectors, spec, calibration, make_current=make_current)
+    chosen = calibration(spec) if calibration is not None else None
+    version = store.publish(catalog, vectors, spec, chosen, make_current=make_current)
     logger.info("%s index version %s (%d queries, model %s, %d dimensions; %d texts embedded, "
                 "%d reused)", "published" if make_current else "staged", version, len(catalog),
                 embedder.model, dimensions_out, stats.embedded, stats.reused)
     return BuiltVersion(version, spec, stats.embedded, stats.reused)
-
-
-async def build_index(catalog: Catalog, embedder: Embedder, store: IndexStore, *,
-                      batch_size: int = 64, progress: bool = True,
-                      calibrated: bool = True) -> str:
-    """Embed ``catalog`` (no cache) and publish it into ``store``; return the version's name."""
-    built = await build_version(catalog, embedder, store, batch_size=batch_size,
-                                progress=progress, calibrated=calibrated)
-    return built.version

@@ -157,8 +157,10 @@ class IndexStore:
 
         return self._commit(write, built_at, make_current)
 
-    def recalibrate(self, version: str, calibration: dict[str, Any]) -> str:
-        """Publish ``version``'s data again with ``calibration``, as a new current version."""
+    def recalibrate(self, version: str, calibration: dict[str, Any], *,
+                    make_current: bool = True) -> str:
+        """Publish ``version``'s data again with ``calibration``, as a new version: the
+        current one, or only staged with ``make_current=False``."""
         source = self.versions / version
         built_at = datetime.now(timezone.utc)
 
@@ -170,7 +172,7 @@ class IndexStore:
             manifest["calibrated_from"] = version
             return dict(manifest)
 
-        return self._commit(write, built_at)
+        return self._commit(write, built_at, make_current)
 
     def _commit(self, write: Callable[[Path], dict[str, Any]], built_at: datetime,
                 make_current: bool = True) -> str:

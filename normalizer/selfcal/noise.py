@@ -99,8 +99,9 @@ def _en(text: str, language: Language, rng: random.Random) -> str | None:
     tokens = language.tokenize(text)
     words = [t.surface for t in tokens]
     protected = {w for pair in language.antonyms for w in pair} | {"not", "no", "never"}
-    spots = [k for k, t in enumerate(tokens)
-             if t.kind is Kind.WORD and t.surface not in protected and t.surface.isalpha()]
+    numbered = {k for m in language.find_numbers(tokens) for k in range(m.start, m.end)}
+    spots = [k for k, t in enumerate(tokens) if t.kind is Kind.WORD and k not in numbered
+             and t.surface not in protected and t.surface.isalpha()]
     if not spots:
         return None
     moves = [_homophone, _drop, _merge, _split]

@@ -121,7 +121,9 @@ def synthesize(locale: str, queries: Sequence[CanonicalQuery], rows: Sequence[Ut
 def _slot_changes(locale: str, rows: Sequence[Utterance], slots: SlotIndex,
                   catalog_keys: set[str]) -> list[Synthetic]:
     language = slots.language
-    catalog_values = {v for g in slots.groups for v in g.catalog}
+    # every value any catalog text says: a swap to one of them may be another query
+    catalog_values = {v for g in slots.groups for v in g.catalog} | {
+        v for said in slots.said.values() for v in said}
     made: list[Synthetic] = []
     seen: set[str] = set()
     order = list(range(len(rows)))

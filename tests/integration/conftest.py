@@ -14,8 +14,8 @@ import pytest
 from normalizer.catalog import load_catalog
 from normalizer.embedding import create_embedder
 from normalizer.errors import EmbedderUnavailableError
-from normalizer.index.build import build_index
 from normalizer.index.store import IndexStore
+from normalizer.publishing import build_index
 from tests.conftest import make_settings, running_server
 
 
