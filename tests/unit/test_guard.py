@@ -78,6 +78,7 @@ ALLOWED = [
     ("en-US", "will i need a jacket tomorrow", "what's the temperature tomorrow"),
     ("en-US", "i need a ride to the airport", "call me a taxi to the airport"),
     ("en-US", "lay the next episode", "play the next episode"),
+    ("en-US", "turn of the kitchen lights", "turn off the kitchen lights"),   # "of" ~ off
     ("en-US", "wake me at 6 am", "set an alarm for six am"),
     ("en-US", "ring my mother", "call mom"),
     ("en-US", "put milk on the list", "add milk to my shopping list"),    # one action class
@@ -107,6 +108,7 @@ BLOCKED = [
     ("en-US", "call tom", "call mom", "slot differs"),
     ("en-US", "play the previous episode", "play the next episode", "slot differs"),
     ("en-US", "don't turn on the lights", "turn on the lights", "negation"),
+    ("en-US", "turn of the kitchen lights", "turn on the kitchen lights", "slot differs"),
     ("en-US", "navigate to the office", "navigate to work", "slot differs"),
     ("en-US", "delete milk from my shopping list", "add milk to my shopping list",
      "action differs"),
