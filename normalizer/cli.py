@@ -41,7 +41,8 @@ EMBEDDER_FLAGS = ("embedder", "embedder_url", "embedder_model", "embedder_api_ke
                   "task")
 SERVER_FLAGS = ("host", "port", "metrics_port", "device", "default_locale", "min_confidence",
                 "top_k", "max_transcript_chars", "max_alternatives", "max_batch",
-                "max_inflight", "default_deadline", "reload_interval", "phonetic", "guard")
+                "max_inflight", "default_deadline", "reload_interval", "phonetic", "guard",
+                "breaker_failures", "breaker_probe_interval", "breaker_probe_max")
 DEFAULT_SERVER = "127.0.0.1:50051"
 EVAL_BATCH = 32
 

@@ -60,6 +60,15 @@ class Metrics:
             "normalizer_guard_blocks_total",
             "Best candidates refused because they would change the request.",
             registry=registry)
+        # Embedder health and the circuit breaker (CONTRACT.md §6).
+        self.embedder_up = Gauge(
+            "normalizer_embedder_up",
+            "1 while the embedder answers (warmed up and the circuit closed), else 0.",
+            registry=registry)
+        self.circuit_state = Gauge(
+            "normalizer_circuit_state",
+            "The embedder circuit breaker: 0 closed, 1 half-open (probing), 2 open.",
+            registry=registry)
 
     def set_index(self, version: str, model: str, entries: dict[str, int]) -> None:
         """Point the info and size gauges at the version now served."""
