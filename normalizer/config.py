@@ -99,7 +99,7 @@ class Settings:
         "seconds between checks of the store for a new current version", low=0.05, high=3600))
     log_level: str = field(default="INFO", metadata=_opt(
         "log level", choices=("DEBUG", "INFO", "WARNING", "ERROR")))
-    # -- Hardening: circuit breaker ---------------------------------------------------------
+    # -- Hardening: circuit breaker, transport security, privacy ---------------------------
     breaker_failures: int = field(default=5, metadata=_opt(
         "consecutive embedder failures that open the circuit breaker", low=1, high=100000))
     breaker_probe_interval: float = field(default=0.5, metadata=_opt(
@@ -107,6 +107,17 @@ class Settings:
         low=0.01, high=3600))
     breaker_probe_max: float = field(default=10.0, metadata=_opt(
         "longest wait, in seconds, between probes of an open circuit", low=0.01, high=3600))
+    tls_cert: str | None = field(default=None, metadata=_opt(
+        "PEM certificate chain: serve gRPC over TLS (with --tls-key)"))
+    tls_key: str | None = field(default=None, metadata=_opt("PEM private key of --tls-cert"))
+    tls_client_ca: str | None = field(default=None, metadata=_opt(
+        "PEM CA certificates: require client certificates signed by one (mutual TLS)"))
+    metrics_host: str = field(default="127.0.0.1", metadata=_opt(
+        "address of the /metrics endpoint (loopback unless set, e.g. 0.0.0.0)"))
+    log_transcripts: bool = field(default=False, metadata=_opt(
+        "log transcript text; off, logs carry a salted hash of it"))
+    log_salt: str | None = field(default=None, metadata=_opt(
+        "salt of the transcript hashes in logs (default: random per process)", secret=True))
 
     def __repr__(self) -> str:
         parts = []
@@ -222,7 +233,12 @@ def load_settings(flags: Mapping[str, Any] | None = None, config_file: str | Pat
 
 
 def _check_hardening(settings: Settings) -> None:
-    """Settings of the breaker that only make sense together."""
+    """Settings of the breaker and of TLS that only make sense together."""
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise ConfigError("--tls-cert and --tls-key go together: give both to serve TLS, "
+                          "or neither for plaintext")
+    if settings.tls_client_ca and not settings.tls_cert:
+        raise ConfigError("--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key too")
     if settings.breaker_probe_max < settings.breaker_probe_interval:
         raise ConfigError(
             f"--breaker-probe-max={settings.breaker_probe_max} must be at least "

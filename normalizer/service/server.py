@@ -2,8 +2,9 @@
 
 - ``create_server`` wires the servicer, health, reflection and interceptors, and puts the
   embedder behind a circuit breaker; it starts nothing.
-- ``start`` loads the current index version, checks it against the embedder, binds, and
-  starts warming the embedder; health turns SERVING once the embedder has answered.
+- ``start`` loads the current index version, checks it against the embedder, binds
+  (TLS when configured), and starts warming the embedder; health turns SERVING once
+  the embedder has answered.
 - Health has two names. ``""`` and ``normalizer.v1.QueryNormalizer`` say whether this
   replica answers (a load balancer checks these): SERVING from the warm-up to the
   drain, whatever the embedder does later, because requests are then answered with
@@ -36,7 +37,9 @@ from normalizer.index.store import EmbeddingSpec, IndexStore
 from normalizer.matching.matcher import Matcher, ServedIndex
 from normalizer.metrics import Metrics
 from normalizer.service.interceptors import ObservingInterceptor
+from normalizer.service.redaction import TranscriptRedactor
 from normalizer.service.servicer import Admission, QueryNormalizerServicer
+from normalizer.service.tls import server_credentials
 
 __all__ = ["EMBEDDER_HEALTH_SERVICE", "NormalizerServer", "create_server", "serve"]
 
@@ -98,8 +101,9 @@ class NormalizerServer:
             probe_max=settings.breaker_probe_max, on_change=self._embedder_state_changed)
         self.matcher = Matcher.from_settings(self.breaker, metrics, settings)
         self.health = DrainingHealthServicer()
+        self.redactor = TranscriptRedactor(settings.log_transcripts, settings.log_salt)
         self.grpc = grpc.aio.server(
-            interceptors=[ObservingInterceptor(metrics)],
+            interceptors=[ObservingInterceptor(metrics, self.redactor)],
             options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                      ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                      ("grpc.so_reuseport", 0)])
@@ -232,11 +236,23 @@ class NormalizerServer:
         for name in ("", SERVICE_NAME, EMBEDDER_HEALTH_SERVICE):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         address = f"{self.settings.host}:{self.settings.port}"
-        self.port = self.grpc.add_insecure_port(address)
+        try:
+            credentials = server_credentials(self.settings)
+        except BaseException:
+            await self.grpc.stop(None)
+            raise
+        try:
+            self.port = (self.grpc.add_insecure_port(address) if credentials is None
+                         else self.grpc.add_secure_port(address, credentials))
+        except RuntimeError:   # grpc raises this when it cannot bind
+            self.port = 0
         if self.port == 0:
+            await self.grpc.stop(None)
             raise NormalizerError(f"cannot listen on {address}; is the port in use?")
         await self.grpc.start()
-        logger.info("gRPC listening on %s:%d", self.settings.host, self.port)
+        security = ("plaintext" if credentials is None else
+                    "mutual TLS" if self.settings.tls_client_ca else "TLS")
+        logger.info("gRPC listening on %s:%d (%s)", self.settings.host, self.port, security)
         self._tasks = [asyncio.create_task(self._warm_up(), name="warm-up"),
                        asyncio.create_task(self._watch_store(), name="store-watcher")]
         return self.port
