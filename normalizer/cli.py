@@ -57,6 +57,10 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+    # httpx logs every request at INFO, with its URL: noise at this rate, and a URL may
+    # hold credentials.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 # -- index build ------------------------------------------------------------------------------

@@ -78,6 +78,23 @@ def write_catalog(folder: Path, files: dict[str, str] | None = None) -> Path:
 
 
 
+# Figures tests measure on the way (times to fallback, inputs tried), by section; printed
+# at the end of the run, so that every CI log carries them.
+FIGURES: dict[str, list[str]] = {}
+
+
+def report_figure(section: str, line: str, header: str | None = None) -> None:
+    lines = FIGURES.setdefault(section, [header] if header else [])
+    lines.append(line)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for section, lines in FIGURES.items():
+        terminalreporter.section(section)
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 def make_settings(**overrides: object) -> Settings:
     """Test settings: loopback, port 0, no environment, fast reloads."""
     flags = {"host": "127.0.0.1", "port": 0, "metrics_port": 0, "reload_interval": 0.2}
