@@ -7,12 +7,10 @@ CA signed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import pytest
-import trustme
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from normalizer._proto import normalizer_pb2 as pb
@@ -20,47 +18,16 @@ from normalizer._proto import normalizer_pb2_grpc as pb_grpc
 from normalizer.errors import ConfigError
 from normalizer.service.tls import channel_credentials
 from tests.integration.conftest import serve
+from tests.pki import Pki, make_pki
 
 pytestmark = pytest.mark.integration
 
 REFUSED = (grpc.StatusCode.UNAVAILABLE,)
 
 
-@dataclass
-class Pki:
-    ca: Path              # the CA that signed the server's and the client's certificates
-    server_cert: Path
-    server_key: Path
-    client_cert: Path
-    client_key: Path
-    rogue_ca: Path        # another CA, and a client certificate it signed
-    rogue_cert: Path
-    rogue_key: Path
-
-
-def _write(folder: Path, name: str, blob: trustme.Blob) -> Path:
-    path = folder / name
-    blob.write_to_path(str(path))
-    return path
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    folder = tmp_path_factory.mktemp("pki")
-    ca, rogue = trustme.CA(), trustme.CA()
-    server = ca.issue_cert("127.0.0.1", "localhost")
-    client = ca.issue_cert("voice-pipeline.example")
-    intruder = rogue.issue_cert("voice-pipeline.example")
-    return Pki(
-        ca=_write(folder, "ca.pem", ca.cert_pem),
-        server_cert=_write(folder, "server.pem", server.cert_chain_pems[0]),
-        server_key=_write(folder, "server.key", server.private_key_pem),
-        client_cert=_write(folder, "client.pem", client.cert_chain_pems[0]),
-        client_key=_write(folder, "client.key", client.private_key_pem),
-        rogue_ca=_write(folder, "rogue-ca.pem", rogue.cert_pem),
-        rogue_cert=_write(folder, "rogue.pem", intruder.cert_chain_pems[0]),
-        rogue_key=_write(folder, "rogue.key", intruder.private_key_pem),
-    )
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 async def normalize(address: str, credentials: grpc.ChannelCredentials | None
