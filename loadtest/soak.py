@@ -265,6 +265,9 @@ def plot(run: Run, answered: list[Record], png: Path) -> None:
             fell.append(100 * sum(r.fallback not in EMBEDDED for r in here) / len(here))
     top.plot(mids, p50, label="p50")
     top.plot(mids, p99, label="p99")
+    errors = [r.sent for r in run.records if r.fallback is None]
+    if errors:
+        top.plot(errors, [1000.0] * len(errors), "x", color="black", label="gRPC error")
     top.set_yscale("log")
     top.set_ylabel("Normalize latency (ms)")
     top.legend(loc="upper right")
@@ -330,6 +333,8 @@ def main() -> None:
             (args.png.with_suffix(".json")).write_text(json.dumps({
                 "saturation": saturated, "rate": rate, "errors": dict(run.errors),
                 "requests": len(run.records), "restarts": run.restarts, "back": run.back,
+                "error_times": [r.sent for r in run.records if r.fallback is None],
+                "error_took": [r.took for r in run.records if r.fallback is None],
                 "rss": run.rss, "load": run.load}), encoding="utf-8")
         finally:
             if serve is not None:
