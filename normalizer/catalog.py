@@ -12,6 +12,12 @@ A catalog file holds one locale::
 
 YAML is read as a node tree (not plain dicts) so that each problem can name the
 line it stands on. All problems are collected before raising ``CatalogError``.
+
+Hostile files are problems like any other: a file over ``MAX_FILE_BYTES``, bytes
+that are not UTF-8, nesting too deep to read, and keys that are not plain strings
+(where an alias could make even printing the key take exponential time: "billion
+laughs") are each reported as ``file:line: message``. Aliases are never expanded:
+the reader only walks the few levels a catalog has.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from pathlib import Path
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
 from normalizer.errors import CatalogError
 
@@ -35,6 +42,8 @@ LOCALE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 FILE_KEYS = ("locale", "queries", "slots")
 REQUIRED_FILE_KEYS = ("locale", "queries")
 SLOT_NAME_PATTERN = re.compile(r"^[a-z0-9_]+$")
+MAX_FILE_BYTES = 8 * 1024 * 1024     # the shipped catalog is ~30 KB per file
+SHOWN_KEY_CHARS = 40
 QUERY_KEYS = ("id", "text", "variants")
 
 
@@ -162,9 +171,13 @@ class _FileReader:
             return None
         out: dict[str, Node] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.problem(key_node, f"a key in {what} is a list or mapping; keys are "
+                                       f"plain words: {', '.join(allowed)}")
+                continue
             key = str(key_node.value)
             if key not in allowed:
-                self.problem(key_node, f"unknown key {key!r} in {what}; "
+                self.problem(key_node, f"unknown key {key[:SHOWN_KEY_CHARS]!r} in {what}; "
                                        f"allowed keys: {', '.join(allowed)}")
             elif key in out:
                 self.problem(key_node, f"key {key!r} appears twice in {what}")
@@ -173,18 +186,26 @@ class _FileReader:
         return out
 
     def read(self) -> tuple[str, list[CanonicalQuery], list[SlotDeclaration]] | None:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.problems.append(f"{self.path}:1: cannot read the file: {exc}")
+        text = self.text()
+        if text is None:
             return None
         try:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except ReaderError as exc:   # a character YAML does not allow
+            line = text.count("\n", 0, exc.position) + 1
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            self.problems.append(f"{self.path}:{line}: invalid YAML: the control character "
+                                 f"U+{code:04X} is not allowed; remove it")
+            return None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1
             reason = getattr(exc, "problem", None) or str(exc)
             self.problems.append(f"{self.path}:{line}: invalid YAML: {reason}")
+            return None
+        except RecursionError:
+            self.problems.append(f"{self.path}:1: invalid YAML: nested too deeply to read; "
+                                 "a catalog has three levels (file, query, variants)")
             return None
         if root is None:
             self.problems.append(f"{self.path}:1: the file is empty; "
@@ -245,6 +266,29 @@ class _FileReader:
                 continue
             out.append(SlotDeclaration(name, tuple(values), self.where(key_node)))
         return out
+
+    def text(self) -> str | None:
+        """The file as text, or None after reporting why it cannot be read."""
+        try:
+            size = self.path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                self.problems.append(
+                    f"{self.path}:1: {size} bytes is over the limit of {MAX_FILE_BYTES} per "
+                    "catalog file; split the catalog into more files")
+                return None
+            data = self.path.read_bytes()
+        except OSError as exc:
+            self.problems.append(f"{self.path}:1: cannot read the file: {exc.strerror}")
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            self.problems.append(
+                f"{self.path}:{line}: byte 0x{data[exc.start]:02x} at column {column} is not "
+                "UTF-8; save the file as UTF-8")
+            return None
 
     def query(self, node: Node) -> CanonicalQuery | None:
         entry = self.mapping(node, QUERY_KEYS, "a query")

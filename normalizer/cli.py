@@ -2,8 +2,9 @@
 
     normalizer index build --queries DIR --out STORE [--gate-cases FILE]
     normalizer serve --index STORE [--host H] [--port P] [--metrics-port M]
-    normalizer query [--server ADDR] [--locale L] TEXT
-    normalizer eval --cases FILE [--server ADDR | --index STORE]
+                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+    normalizer query [--server ADDR] [--locale L] [--tls-ca FILE ...] TEXT
+    normalizer eval --cases FILE [--server ADDR [--tls-ca FILE ...] | --index STORE]
     normalizer calibrate --cases FILE --index STORE [--max-wrong-rate 0.01]
 """
 
@@ -40,7 +41,9 @@ EMBEDDER_FLAGS = ("embedder", "embedder_url", "embedder_model", "embedder_api_ke
                   "task")
 SERVER_FLAGS = ("host", "port", "metrics_port", "device", "default_locale", "min_confidence",
                 "top_k", "max_transcript_chars", "max_alternatives", "max_batch",
-                "max_inflight", "default_deadline", "reload_interval", "phonetic", "guard")
+                "max_inflight", "default_deadline", "reload_interval", "phonetic", "guard",
+                "breaker_failures", "breaker_probe_interval", "breaker_probe_max", "tls_cert",
+                "tls_key", "tls_client_ca", "metrics_host", "log_transcripts", "log_salt")
 BUILD_FLAGS = ("build_batch_size", "build_embedder_timeout", "build_retries",
                "build_retry_backoff", "keep_versions", "gate_max_wrong_increase",
                "gate_max_correct_drop", "device", "default_locale", "min_confidence", "top_k",
@@ -58,6 +61,10 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+    # httpx logs every request at INFO, with its URL: noise at this rate, and a URL may
+    # hold credentials.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 # -- index build ------------------------------------------------------------------------------
@@ -105,9 +112,9 @@ async def _serve(args: argparse.Namespace) -> int:
     _configure_logging(settings.log_level)
     logger.info("normalizer %s starting with %r", __version__, settings)
     server = create_server(settings, create_embedder(settings), IndexStore(args.index))
-    httpd, _ = start_http_server(settings.metrics_port, addr=settings.host,
+    httpd, _ = start_http_server(settings.metrics_port, addr=settings.metrics_host,
                                  registry=server.metrics.registry)
-    logger.info("metrics on http://%s:%d/metrics", settings.host, httpd.server_port)
+    logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, httpd.server_port)
     try:
         return await serve(server)
     finally:
@@ -115,6 +122,17 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 # -- query ------------------------------------------------------------------------------------
+
+def _channel(address: str, args: argparse.Namespace) -> grpc.aio.Channel:
+    """A channel to ``address``: TLS when ``--tls-ca`` or ``--tls-cert`` is given."""
+    from normalizer.service.tls import channel_credentials
+
+    credentials = channel_credentials(args.client_tls_ca, args.client_tls_cert,
+                                      args.client_tls_key)
+    if credentials is None:
+        return grpc.aio.insecure_channel(address)
+    return grpc.aio.secure_channel(address, credentials)
+
 
 def _to_json(message: Any) -> dict[str, Any]:
     return json_format.MessageToDict(message, preserving_proto_field_name=True,
@@ -126,7 +144,7 @@ async def _query(args: argparse.Namespace) -> int:
                                   max_candidates=args.max_candidates,
                                   min_confidence=args.min_confidence or 0.0,
                                   request_id=args.request_id or "")
-    async with grpc.aio.insecure_channel(args.server) as channel:
+    async with _channel(args.server, args) as channel:
         response = await pb_grpc.QueryNormalizerStub(channel).Normalize(
             request, timeout=args.timeout)
     print(json.dumps(_to_json(response), ensure_ascii=False, indent=2))
@@ -139,7 +157,7 @@ async def _eval_against(address: str, args: argparse.Namespace) -> int:
     from normalizer import evaluation
 
     cases = [c for path in args.cases for c in evaluation.load_cases(path)]
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with _channel(address, args) as channel:
         stub = pb_grpc.QueryNormalizerStub(channel)
         info = await stub.GetIndexInfo(pb.GetIndexInfoRequest(), timeout=args.timeout)
         responses: list[pb.NormalizeResponse] = []
@@ -169,6 +187,9 @@ async def _eval_against(address: str, args: argparse.Namespace) -> int:
 async def _eval(args: argparse.Namespace) -> int:
     if args.index is None:
         return await _eval_against(args.server or DEFAULT_SERVER, args)
+    if args.client_tls_ca or args.client_tls_cert:
+        raise ConfigError("--tls-ca, --tls-cert and --tls-key are for --server; "
+                          "with --index the cases are replayed in-process")
     from normalizer.service.server import create_server
 
     # A whole batch of cases is one embedder call: give it time on a small machine.
@@ -230,6 +251,18 @@ def _feature_list(text: str) -> tuple[str, ...]:
     return names
 
 
+def add_client_tls(p: argparse.ArgumentParser) -> None:
+    """The client side of ``serve --tls-*``: a server's CA, and a client certificate."""
+    p.add_argument("--tls-ca", dest="client_tls_ca", metavar="FILE",
+                   help="PEM CA certificates to verify the server with (TLS; default: "
+                        "plaintext, or the system's roots with --tls-cert)")
+    p.add_argument("--tls-cert", dest="client_tls_cert", metavar="FILE",
+                   help="PEM client certificate chain, for servers that require one "
+                        "(mutual TLS; with --tls-key)")
+    p.add_argument("--tls-key", dest="client_tls_key", metavar="FILE",
+                   help="PEM private key of --tls-cert")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="normalizer", description="Rewrite noisy ASR transcripts to canonical queries.")
@@ -273,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--min-confidence", type=float, metavar="F")
     query.add_argument("--request-id", metavar="ID")
     query.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS")
+    add_client_tls(query)
     query.set_defaults(run=_query)
 
     ev = sub.add_parser("eval", help="replay labelled cases and print quality figures")
@@ -286,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     ev.add_argument("--no-alternatives", action="store_true", help="ignore the cases' n-best")
     ev.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    add_client_tls(ev)
     with_config(ev)
     add_arguments(ev, (*EMBEDDER_FLAGS, "device", "min_confidence", "top_k",
                        "default_locale", "phonetic", "guard"))

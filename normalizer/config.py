@@ -124,6 +124,25 @@ class Settings:
         "seconds between checks of the store for a new current version", low=0.05, high=3600))
     log_level: str = field(default="INFO", metadata=_opt(
         "log level", choices=("DEBUG", "INFO", "WARNING", "ERROR")))
+    # -- Hardening: circuit breaker, transport security, privacy ---------------------------
+    breaker_failures: int = field(default=5, metadata=_opt(
+        "consecutive embedder failures that open the circuit breaker", low=1, high=100000))
+    breaker_probe_interval: float = field(default=0.5, metadata=_opt(
+        "seconds before the first probe of an open circuit; doubles after each failed probe",
+        low=0.01, high=3600))
+    breaker_probe_max: float = field(default=10.0, metadata=_opt(
+        "longest wait, in seconds, between probes of an open circuit", low=0.01, high=3600))
+    tls_cert: str | None = field(default=None, metadata=_opt(
+        "PEM certificate chain: serve gRPC over TLS (with --tls-key)"))
+    tls_key: str | None = field(default=None, metadata=_opt("PEM private key of --tls-cert"))
+    tls_client_ca: str | None = field(default=None, metadata=_opt(
+        "PEM CA certificates: require client certificates signed by one (mutual TLS)"))
+    metrics_host: str = field(default="127.0.0.1", metadata=_opt(
+        "address of the /metrics endpoint (loopback unless set, e.g. 0.0.0.0)"))
+    log_transcripts: bool = field(default=False, metadata=_opt(
+        "log transcript text; off, logs carry a salted hash of it"))
+    log_salt: str | None = field(default=None, metadata=_opt(
+        "salt of the transcript hashes in logs (default: random per process)", secret=True))
 
     def __repr__(self) -> str:
         parts = []
@@ -230,11 +249,25 @@ def load_settings(flags: Mapping[str, Any] | None = None, config_file: str | Pat
         if value is not None and name in _FIELDS:
             values[name] = _parse(name, value, "--" + name.replace("_", "-"))
     settings = Settings(**values)
+    _check_hardening(settings)
     if settings.embedder == "openai" and not (settings.embedder_url and settings.embedder_model):
         raise ConfigError(
             "--embedder openai needs --embedder-url URL and --embedder-model NAME "
             f"(or {ENV_PREFIX}EMBEDDER_URL and {ENV_PREFIX}EMBEDDER_MODEL)")
     return settings
+
+
+def _check_hardening(settings: Settings) -> None:
+    """Settings of the breaker and of TLS that only make sense together."""
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        raise ConfigError("--tls-cert and --tls-key go together: give both to serve TLS, "
+                          "or neither for plaintext")
+    if settings.tls_client_ca and not settings.tls_cert:
+        raise ConfigError("--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key too")
+    if settings.breaker_probe_max < settings.breaker_probe_interval:
+        raise ConfigError(
+            f"--breaker-probe-max={settings.breaker_probe_max} must be at least "
+            f"--breaker-probe-interval={settings.breaker_probe_interval}")
 
 
 def add_arguments(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:
@@ -243,7 +276,10 @@ def add_arguments(parser: argparse.ArgumentParser, names: Iterable[str]) -> None
         meta = _FIELDS[name].metadata
         default = _FIELDS[name].default
         shown = "***" if meta["secret"] else default
+        # A boolean flag alone means true (--log-transcripts); it also takes a value.
+        boolean: dict[str, Any] = (
+            {"nargs": "?", "const": "true"} if _base_type(_FIELDS[name]) is _parse_bool else {})
         parser.add_argument(
             "--" + name.replace("_", "-"), *meta["aliases"], dest=name, default=None,
-            metavar=name.upper(),
+            metavar=name.upper(), **boolean,
             help=f"{meta['help']} (default: {shown}; env {ENV_PREFIX}{name.upper()})")

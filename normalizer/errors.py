@@ -12,6 +12,8 @@
     │   └── IndexMismatchError       index built with another model, dimension or format
     ├── EmbedderError                the embedder failed; requests fall back to raw text
     │   ├── EmbedderUnavailableError transport failure, timeout, 5xx
+    │   │   ├── EmbedderDeadlineError    the caller's deadline came before the answer
+    │   │   └── CircuitOpenError         the breaker is open: no call was made
     │   └── EmbedderResponseError    an answer of the wrong shape or with non-finite values
     └── MissingExtraError            an optional dependency is not installed
 
@@ -29,7 +31,9 @@ __all__ = [
     "GRPC_STATUS",
     "CasesError",
     "CatalogError",
+    "CircuitOpenError",
     "ConfigError",
+    "EmbedderDeadlineError",
     "EmbedderError",
     "EmbedderResponseError",
     "EmbedderUnavailableError",
@@ -93,6 +97,14 @@ class EmbedderError(NormalizerError):
 
 class EmbedderUnavailableError(EmbedderError):
     """The embedder did not answer in time, refused the connection or failed (5xx)."""
+
+
+class EmbedderDeadlineError(EmbedderUnavailableError):
+    """The caller's deadline left too little time for the call, or passed during it."""
+
+
+class CircuitOpenError(EmbedderUnavailableError):
+    """The circuit breaker is open after repeated failures; the embedder was not called."""
 
 
 class EmbedderResponseError(EmbedderError):

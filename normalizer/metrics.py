@@ -68,6 +68,15 @@ class Metrics:
         self.index_built = Gauge(
             "normalizer_index_built_timestamp_seconds",
             "When the index version being served was built (Unix time).", registry=registry)
+        # Embedder health and the circuit breaker (CONTRACT.md §6).
+        self.embedder_up = Gauge(
+            "normalizer_embedder_up",
+            "1 while the embedder answers (warmed up and the circuit closed), else 0.",
+            registry=registry)
+        self.circuit_state = Gauge(
+            "normalizer_circuit_state",
+            "The embedder circuit breaker: 0 closed, 1 half-open (probing), 2 open.",
+            registry=registry)
 
     def set_index(self, version: str, model: str, entries: dict[str, int],
                   built_at: str | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import textwrap
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from hypothesis import HealthCheck, settings
 from prometheus_client import CollectorRegistry
 
 from normalizer._proto import normalizer_pb2_grpc as pb_grpc
@@ -21,6 +23,14 @@ from normalizer.index.store import IndexStore
 from normalizer.metrics import Metrics
 from normalizer.publishing import build_index
 from normalizer.service.server import NormalizerServer, create_server
+
+# Property-based tests: a fixed seed (derandomize) and a bounded example count in CI;
+# HYPOTHESIS_PROFILE=thorough tries many more inputs on demand.
+for _name, _examples in (("ci", 150), ("thorough", 3000)):
+    settings.register_profile(_name, max_examples=_examples, derandomize=True, deadline=None,
+                              database=None, print_blob=True,
+                              suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG_DIR = ROOT / "canonical_queries"
@@ -76,6 +86,23 @@ def write_catalog(folder: Path, files: dict[str, str] | None = None) -> Path:
         (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
     return folder
 
+
+
+# Figures tests measure on the way (times to fallback, inputs tried), by section; printed
+# at the end of the run, so that every CI log carries them.
+FIGURES: dict[str, list[str]] = {}
+
+
+def report_figure(section: str, line: str, header: str | None = None) -> None:
+    lines = FIGURES.setdefault(section, [header] if header else [])
+    lines.append(line)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for section, lines in FIGURES.items():
+        terminalreporter.section(section)
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def make_settings(**overrides: object) -> Settings:

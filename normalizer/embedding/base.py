@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
@@ -11,7 +12,7 @@ import numpy as np
 from normalizer.embedding.formats import TextFormat
 from normalizer.errors import EmbedderResponseError
 
-__all__ = ["TIMEOUT_TEXTS", "Embedder", "Kind", "call_timeout", "unit_rows"]
+__all__ = ["TIMEOUT_TEXTS", "Embedder", "Kind", "call_budget", "call_timeout", "unit_rows"]
 
 Kind = Literal["query", "document"]
 
@@ -24,17 +25,30 @@ def call_timeout(timeout: float, texts: int) -> float:
     return timeout * max(1, math.ceil(texts / TIMEOUT_TEXTS))
 
 
+def call_budget(timeout: float, deadline: float | None) -> tuple[float, bool]:
+    """Seconds a call may take: its own ``timeout``, or less when the caller's ``deadline``
+    (a ``time.monotonic()`` value) comes first; and whether the deadline is the limit."""
+    if deadline is None:
+        return timeout, False
+    left = deadline - time.monotonic()
+    return (left, True) if left < timeout else (timeout, False)
+
+
 class Embedder(Protocol):
     """Turns texts into unit-length float32 vectors, one row per text.
 
     ``kind`` says whether the texts are incoming transcripts (``"query"``) or
     catalog texts (``"document"``); the backend applies its ``text_format``.
+    ``deadline`` (a ``time.monotonic()`` value) is the caller's: a backend that can
+    stop a call stops it then and raises ``EmbedderDeadlineError``; the caller bounds
+    its own wait in any case.
     """
 
     model: str          # the model name recorded in the index
     text_format: TextFormat
 
-    async def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray: ...
+    async def embed(self, texts: Sequence[str], kind: Kind,
+                    deadline: float | None = None) -> np.ndarray: ...
 
     async def aclose(self) -> None: ...
 

@@ -304,7 +304,10 @@ class CachingEmbedder:
         self.text_format = embedder.text_format
         self.stats = CacheStats()
 
-    async def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+    async def embed(self, texts: Sequence[str], kind: Kind,
+                    deadline: float | None = None) -> np.ndarray:
+        """Cached vectors, and the rest from the inner embedder (``deadline`` is not
+        passed on: the cache serves builds and replays, which set none)."""
         return await embed_cached(self.inner, self.cache, self.keyspace, texts, kind,
                                   batch_size=max(1, len(texts)), stats=self.stats)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,7 +25,12 @@ import numpy as np
 from normalizer.config import Settings
 from normalizer.embedding.base import Kind, unit_rows
 from normalizer.embedding.formats import TextFormat, get_format
-from normalizer.errors import ConfigError, EmbedderUnavailableError, MissingExtraError
+from normalizer.errors import (
+    ConfigError,
+    EmbedderDeadlineError,
+    EmbedderUnavailableError,
+    MissingExtraError,
+)
 
 __all__ = ["MODEL_NAME", "LocalEmbedder"]
 
@@ -59,7 +65,11 @@ class LocalEmbedder:
         fmt = get_format(settings.text_format or DEFAULT_FORMAT, settings.task)
         return cls(fmt, settings.embedder_dimensions, settings.embedder_threads)
 
-    async def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+    async def embed(self, texts: Sequence[str], kind: Kind,
+                    deadline: float | None = None) -> np.ndarray:
+        # A call under way cannot be stopped; one whose deadline has passed is not started.
+        if deadline is not None and deadline <= time.monotonic():
+            raise EmbedderDeadlineError("the caller's deadline passed before the embedder call")
         template = self.text_format.query if kind == "query" else self.text_format.document
         is_query = _ENGINE_PREFIX[template]
         batch = list(texts)

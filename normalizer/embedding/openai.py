@@ -6,9 +6,14 @@ the answer must hold one finite vector per input, in ``index`` order. Matryoshka
 truncation (``dimensions``) is done client-side and re-normalised, which is correct
 on every SGLang version, including those that do not accept a ``dimensions`` field.
 
-Failures become ``EmbedderUnavailableError`` (no answer, timeout, 5xx, 429) or
+The caller's deadline is propagated: the HTTP call is given no more time than is
+left before it, and is abandoned (its connection closed, which SGLang sees as a
+client gone) when it passes.
+
+Failures become ``EmbedderUnavailableError`` (no answer, timeout, 5xx, 429),
+``EmbedderDeadlineError`` (the caller's deadline passed first) or
 ``EmbedderResponseError`` (a 4xx, or an answer of the wrong shape); the matcher
-turns either into ``FALLBACK_EMBEDDER_UNAVAILABLE``.
+turns them into ``FALLBACK_EMBEDDER_UNAVAILABLE`` or ``FALLBACK_DEADLINE``.
 """
 
 from __future__ import annotations
@@ -17,16 +22,21 @@ import json
 import logging
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import numpy as np
 
 from normalizer.config import Settings
-from normalizer.embedding.base import Kind, call_timeout, unit_rows
+from normalizer.embedding.base import Kind, call_budget, call_timeout, unit_rows
 from normalizer.embedding.formats import TextFormat, get_format
-from normalizer.errors import EmbedderResponseError, EmbedderUnavailableError
+from normalizer.errors import (
+    EmbedderDeadlineError,
+    EmbedderResponseError,
+    EmbedderUnavailableError,
+)
 
-__all__ = ["OpenAIEmbedder", "embeddings_url"]
+__all__ = ["OpenAIEmbedder", "embeddings_url", "shown_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +53,14 @@ def embeddings_url(base_url: str) -> str:
     return base + "/embeddings"
 
 
+def shown_url(url: str) -> str:
+    """``url`` without a user name or password, for messages and logs."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+
+
 class OpenAIEmbedder:
     """Embeds over HTTP with an OpenAI-compatible server."""
 
@@ -52,6 +70,7 @@ class OpenAIEmbedder:
         self.model = model
         self.text_format = text_format
         self._url = embeddings_url(url)
+        self._shown = shown_url(self._url)   # what messages say: no credentials
         self._dimensions = dimensions
         self._timeout = timeout
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -68,7 +87,11 @@ class OpenAIEmbedder:
                    timeout=settings.embedder_timeout, dimensions=settings.embedder_dimensions,
                    api_key=settings.embedder_api_key)
 
-    async def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+    async def embed(self, texts: Sequence[str], kind: Kind,
+                    deadline: float | None = None) -> np.ndarray:
+        budget, by_deadline = call_budget(call_timeout(self._timeout, len(texts)), deadline)
+        if budget <= 0:
+            raise EmbedderDeadlineError("the caller's deadline passed before the embedder call")
         body: dict[str, Any] = {
             "model": self.model,
             "input": [self.text_format.render(t, kind) for t in texts],
@@ -76,18 +99,22 @@ class OpenAIEmbedder:
             **self.text_format.request_fields(kind),
         }
         try:
-            response = await self._client.post(
-                self._url, json=body, timeout=call_timeout(self._timeout, len(texts)))
+            response = await self._client.post(self._url, json=body, timeout=budget)
         except httpx.TimeoutException as exc:
-            raise EmbedderUnavailableError(f"embedder at {self._url} timed out") from exc
+            if by_deadline:
+                raise EmbedderDeadlineError(
+                    f"embedder at {self._shown} gave no answer before the caller's deadline "
+                    f"({budget:.3f}s)") from exc
+            raise EmbedderUnavailableError(
+                f"embedder at {self._shown} timed out after {budget:.3f}s") from exc
         except httpx.HTTPError as exc:
-            raise EmbedderUnavailableError(f"embedder at {self._url} unreachable: {exc}") from exc
+            raise EmbedderUnavailableError(f"embedder at {self._shown} unreachable: {exc}") from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise EmbedderUnavailableError(
-                f"embedder at {self._url} answered {response.status_code}: {response.text[:200]}")
+                f"embedder at {self._shown} answered {response.status_code}: {response.text[:200]}")
         if response.status_code != 200:
             raise EmbedderResponseError(
-                f"embedder at {self._url} refused the request ({response.status_code}): "
+                f"embedder at {self._shown} refused the request ({response.status_code}): "
                 f"{response.text[:200]}")
         return unit_rows(_parse_vectors(response), len(body["input"]), self._dimensions)
 

@@ -50,11 +50,12 @@ class RetryingEmbedder:
         self.where = where
         self.advice = advice
 
-    async def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+    async def embed(self, texts: Sequence[str], kind: Kind,
+                    deadline: float | None = None) -> np.ndarray:
         started = time.monotonic()
         for attempt, delay in enumerate([*self.delays, None], start=1):
             try:
-                return await self.inner.embed(texts, kind)
+                return await self.inner.embed(texts, kind, deadline)
             except EmbedderUnavailableError as exc:
                 if delay is None:
                     raise EmbedderUnavailableError(

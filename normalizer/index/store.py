@@ -13,7 +13,12 @@
 A version is written under a temporary name, flushed, renamed into place, and only
 then made current by replacing ``CURRENT`` (``os.replace`` is atomic on POSIX). A
 failed build therefore leaves the store as it was, and a reader sees either the old
-version or the new one, never a half-written one. Loading verifies every checksum.
+version or the new one, never a half-written one.
+
+Integrity: the manifest holds the SHA-256 of every other file of the version, and
+``manifest_checksum``, the SHA-256 of the manifest's own content (its canonical JSON
+without that key). Loading verifies both before reading anything else, so a
+truncated or altered byte anywhere in a version refuses it, naming the file.
 """
 
 from __future__ import annotations
@@ -118,6 +123,13 @@ def _query_from_json(entry: Mapping[str, Any]) -> CanonicalQuery:
     return CanonicalQuery(entry["id"], entry["text"], tuple(entry["variants"]), entry["source"])
 
 
+def _manifest_digest(manifest: Mapping[str, Any]) -> str:
+    """SHA-256 of the manifest's canonical JSON, without the key that holds it."""
+    content = {k: v for k, v in manifest.items() if k != "manifest_checksum"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=True,
+                                     separators=(",", ":")).encode()).hexdigest()
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -166,8 +178,11 @@ class IndexStore:
 
         def write(staging: Path) -> dict[str, Any]:
             manifest = json.loads((source / MANIFEST).read_text(encoding="utf-8"))
-            for name in manifest["files"]:
+            for name, digest in manifest["files"].items():
                 shutil.copyfile(source / name, staging / name)
+                if _sha256(staging / name) != digest:   # never re-sign a damaged file
+                    raise IndexStoreError(f"{source / name}: checksum mismatch; version "
+                                          f"{version} is corrupt, rebuild the index")
             manifest["calibration"] = calibration
             manifest["calibrated_from"] = version
             return dict(manifest)
@@ -190,6 +205,7 @@ class IndexStore:
                      ).encode()).hexdigest()
                 version = f"{built_at:%Y%m%dT%H%M%S}Z-{checksum[:12]}"
                 manifest.update(version=version, checksum=checksum, files=files)
+                manifest["manifest_checksum"] = _manifest_digest(manifest)
                 (staging / MANIFEST).write_text(
                     json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
                 for path in staging.iterdir():
@@ -317,6 +333,23 @@ class IndexStore:
         except (OSError, ValueError) as exc:
             raise IndexStoreError(f"cannot read the manifest of version {version}: {exc}") from exc
 
+    @staticmethod
+    def _verified_manifest(folder: Path) -> dict[str, Any]:
+        """The manifest of the version in ``folder``, once its own checksum holds."""
+        path = folder / MANIFEST
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:   # not UTF-8, or not JSON: damaged
+            raise IndexStoreError(f"{path}: not a readable manifest ({exc}); the version is "
+                                  "corrupt, rebuild the index") from exc
+        if not isinstance(manifest, dict) or "manifest_checksum" not in manifest:
+            raise IndexStoreError(f"{path}: no manifest_checksum (damaged, or written by an "
+                                  "older normalizer); rebuild the index")
+        if manifest["manifest_checksum"] != _manifest_digest(manifest):
+            raise IndexStoreError(f"{path}: checksum mismatch; the manifest was altered or "
+                                  "damaged, rebuild the index")
+        return manifest
+
     def load(self, version: str | None = None, device: str = "cpu") -> StoredIndex:
         """Load and verify ``version`` (default: the current one)."""
         version = version or self.current_version()
@@ -326,7 +359,7 @@ class IndexStore:
                 f"'normalizer index build --queries DIR --out {self.root}'")
         folder = self.versions / version
         try:
-            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            manifest = self._verified_manifest(folder)
             if manifest.get("format_version") != FORMAT_VERSION:
                 raise IndexStoreError(
                     f"{folder}: store format {manifest.get('format_version')!r} is not "

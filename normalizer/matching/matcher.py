@@ -34,7 +34,8 @@ from normalizer.catalog import canonical_locale, surface_key
 from normalizer.config import Settings
 from normalizer.embedding import Embedder
 from normalizer.embedding.base import call_timeout
-from normalizer.errors import EmbedderError
+from normalizer.embedding.latency import EmbedLatency
+from normalizer.errors import CircuitOpenError, EmbedderDeadlineError, EmbedderError
 from normalizer.index.store import LocaleData, StoredIndex
 from normalizer.matching import features as scoring
 from normalizer.matching.answer import Answer, Fallback, MatchRequest, ScoredCandidate
@@ -62,6 +63,10 @@ SCORED_QUERIES = 5
 # sound features: the row that best explains the transcript was among the 3 nearest for
 # (TODO figure) of the dev cases.
 ROWS_PER_QUERY = 3
+
+# While calls are refused for want of time at the embedder's p99, one is tried anyway
+# this often (seconds), so that the estimate can come down.
+DEADLINE_TRIAL_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,8 @@ class Matcher:
         self.phonetic = phonetic
         self.use_guard = use_guard
         self._index: ServedIndex | None = None
+        self.embed_latency = EmbedLatency()   # successful calls' durations, for deadlines
+        self._deadline_trial = float("-inf")
 
     @classmethod
     def from_settings(cls, embedder: Embedder, metrics: Metrics, settings: Settings) -> Matcher:
@@ -251,26 +258,47 @@ class Matcher:
     async def _embed(self, index: ServedIndex, pending: list[_Pending],
                      deadline: float) -> np.ndarray | Fallback:
         texts = [text for p in pending for text, _ in p.hypotheses]
-        budget = deadline - time.monotonic() - DEADLINE_MARGIN
+        now = time.monotonic()
+        budget = deadline - now - DEADLINE_MARGIN
         # A batch is one call, and a healthy embedder takes longer for more texts.
         timeout = call_timeout(self.embedder_timeout, len(texts))
         limited_by_deadline = budget < timeout
         if budget <= 0:
             return Fallback.DEADLINE
+        # Not enough time left for a call at its measured p99: say so now rather than
+        # after the deadline. Once a second a call is tried anyway, so that the estimate
+        # follows an embedder that got faster.
+        needed = self.embed_latency.estimate(len(texts))
+        if needed is not None and budget < needed:
+            if now - self._deadline_trial < DEADLINE_TRIAL_INTERVAL:
+                return Fallback.DEADLINE
+            self._deadline_trial = now
         started = time.perf_counter()
         try:
-            vectors = await asyncio.wait_for(self.embedder.embed(texts, "query"),
-                                             min(budget, timeout))
-        except asyncio.TimeoutError:
-            reason = Fallback.DEADLINE if limited_by_deadline else Fallback.EMBEDDER_UNAVAILABLE
+            # The backend is given the caller's deadline and stops there; the wait is
+            # bounded here too, for backends that cannot stop a call under way.
+            vectors = await asyncio.wait_for(
+                self.embedder.embed(texts, "query", deadline=now + budget),
+                min(budget, timeout) + DEADLINE_MARGIN / 2)
+        except CircuitOpenError:
+            return Fallback.EMBEDDER_UNAVAILABLE   # at once, no call made; the breaker logs
+        except (asyncio.TimeoutError, EmbedderDeadlineError) as exc:
+            elapsed = time.perf_counter() - started
+            self.metrics.embed_duration.observe(elapsed)
+            deadline_first = limited_by_deadline or isinstance(exc, EmbedderDeadlineError)
+            reason = Fallback.DEADLINE if deadline_first else Fallback.EMBEDDER_UNAVAILABLE
+            if deadline_first:   # a call takes at least this long: what the estimate needs
+                self.embed_latency.observe(len(texts), elapsed)
             logger.warning("embedder gave no answer for %d texts within %.3fs (%s)",
                            len(texts), min(budget, timeout), reason.label)
             return reason
         except EmbedderError as exc:
+            self.metrics.embed_duration.observe(time.perf_counter() - started)
             logger.warning("embedder failed for %d texts: %s", len(texts), exc)
             return Fallback.EMBEDDER_UNAVAILABLE
-        finally:
-            self.metrics.embed_duration.observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        self.metrics.embed_duration.observe(elapsed)
+        self.embed_latency.observe(len(texts), elapsed)
         if vectors.shape[1] != index.stored.embedding.dimensions:
             logger.error("embedder returned %d dimensions, the index has %d; was the embedding "
                          "server restarted with another model?", vectors.shape[1],

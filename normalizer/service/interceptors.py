@@ -3,6 +3,11 @@
 Errors raised by the servicer are mapped to gRPC status codes by ``errors.GRPC_STATUS``
 and sent with an awaited ``context.abort``. Each transcript answered counts once in
 ``normalizer_requests_total`` (a batch counts each entry).
+
+Requests are parsed here rather than by gRPC, so that bytes that are not a valid
+message (bad UTF-8 in a string field, a corrupt wire format) get INVALID_ARGUMENT
+instead of gRPC's UNKNOWN. Log lines name transcripts only through the
+``TranscriptRedactor`` (a salted hash unless ``--log-transcripts``).
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from normalizer._proto import normalizer_pb2 as pb
-from normalizer.errors import NormalizerError, UserError, grpc_status_for
+from normalizer.errors import InvalidRequestError, NormalizerError, UserError, grpc_status_for
 from normalizer.matching.answer import Fallback
 from normalizer.metrics import Metrics
+from normalizer.service.redaction import TranscriptRedactor
 
 __all__ = ["SERVICE_PREFIX", "ObservingInterceptor"]
 
@@ -34,6 +41,17 @@ def _answers(response: Any) -> list[pb.NormalizeResponse]:
     return []
 
 
+def _parse(deserializer: Callable[[bytes], Any] | None, raw: Any) -> Any:
+    if deserializer is None or not isinstance(raw, bytes):
+        return raw
+    try:
+        return deserializer(raw)
+    except DecodeError as exc:
+        raise InvalidRequestError(
+            "request", f"not a valid protobuf message of this method ({exc}); send a "
+                       "serialized request whose string fields hold UTF-8 text") from exc
+
+
 def _request_id(request: Any, context: grpc.aio.ServicerContext) -> str:
     if isinstance(request, pb.NormalizeRequest) and request.request_id:
         return request.request_id
@@ -46,8 +64,9 @@ def _request_id(request: Any, context: grpc.aio.ServicerContext) -> str:
 class ObservingInterceptor(grpc.aio.ServerInterceptor):
     """Times, counts, logs and maps errors for every QueryNormalizer RPC."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: Metrics, redactor: TranscriptRedactor | None = None) -> None:
         self.metrics = metrics
+        self.redactor = redactor or TranscriptRedactor()
 
     async def intercept_service(
         self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -60,13 +79,26 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
             return handler
         method = method_path[len(SERVICE_PREFIX):]
         inner = handler.unary_unary
+        deserializer = handler.request_deserializer
         metrics = self.metrics
+        redactor = self.redactor
 
-        async def observed(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        def who(request: Any, context: grpc.aio.ServicerContext) -> str:
+            """The request id, and the transcript as it may be logged."""
+            said = f"request_id={_request_id(request, context)}"
+            if isinstance(request, pb.NormalizeRequest):
+                said += f" transcript={redactor.transcript(request.transcript)}"
+            elif isinstance(request, pb.NormalizeBatchRequest):
+                said += f" transcripts={len(request.requests)}"
+            return said
+
+        async def observed(raw: Any, context: grpc.aio.ServicerContext) -> Any:
             started = time.perf_counter()
             metrics.inflight.inc()
             outcome = "error"
+            request: Any = None
             try:
+                request = _parse(deserializer, raw)
                 response = await inner(request, context)
                 answers = _answers(response)
                 for answer in answers:
@@ -78,19 +110,20 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
                     outcome = "normalized" if answers[0].normalized else "fallback"
                 else:
                     outcome = "ok"
-                logger.debug("%s request_id=%s outcome=%s %.2fms", method,
-                             _request_id(request, context), outcome,
-                             (time.perf_counter() - started) * 1e3)
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("%s %s outcome=%s %.2fms", method, who(request, context),
+                                 outcome, (time.perf_counter() - started) * 1e3)
                 return response
             except NormalizerError as exc:
                 metrics.requests.labels(outcome="error").inc()
                 log = logger.info if isinstance(exc, UserError) else logger.error
-                log("%s request_id=%s failed: %s", method, _request_id(request, context), exc)
+                log("%s %s failed: %s", method, who(request, context), exc)
                 await context.abort(grpc_status_for(exc), str(exc))
                 raise  # unreachable: abort raises
-            except Exception:
+            except Exception as exc:
                 metrics.requests.labels(outcome="error").inc()
-                logger.exception("%s request_id=%s failed", method, _request_id(request, context))
+                logger.error("%s %s failed:\n%s", method, who(request, context),
+                             redactor.exception(exc))
                 await context.abort(grpc.StatusCode.INTERNAL, "internal error; see server logs")
                 raise
             finally:
@@ -99,5 +132,5 @@ class ObservingInterceptor(grpc.aio.ServerInterceptor):
                     time.perf_counter() - started)
 
         return grpc.unary_unary_rpc_method_handler(
-            observed, request_deserializer=handler.request_deserializer,
+            observed, request_deserializer=None,   # parsed in ``observed``
             response_serializer=handler.response_serializer)

@@ -1,8 +1,15 @@
 """Server lifecycle: build (``create_server``), start, watch the store, drain, stop.
 
-- ``create_server`` wires the servicer, health, reflection and interceptors; it starts nothing.
-- ``start`` loads the current index version, checks it against the embedder, binds, and
-  starts warming the embedder; health turns SERVING once the embedder has answered.
+- ``create_server`` wires the servicer, health, reflection and interceptors, and puts the
+  embedder behind a circuit breaker; it starts nothing.
+- ``start`` loads the current index version, checks it against the embedder, binds
+  (TLS when configured), and starts warming the embedder; health turns SERVING once
+  the embedder has answered.
+- Health has two names. ``""`` and ``normalizer.v1.QueryNormalizer`` say whether this
+  replica answers (a load balancer checks these): SERVING from the warm-up to the
+  drain, whatever the embedder does later, because requests are then answered with
+  the raw text. ``normalizer.embedder`` says whether the embedder answers: NOT_SERVING
+  while the circuit breaker is open.
 - A watcher notices a new current version within ``reload_interval`` seconds (or at
   once on ``reload()``, which SIGHUP calls), loads it beside the old one and swaps it in
   between requests; a version that fails to load is logged and the old one kept.
@@ -24,18 +31,23 @@ from normalizer._proto import normalizer_pb2 as pb
 from normalizer._proto import normalizer_pb2_grpc as pb_grpc
 from normalizer.config import Settings
 from normalizer.embedding import Embedder
+from normalizer.embedding.breaker import CircuitBreaker, CircuitState
 from normalizer.errors import EmbedderError, IndexMismatchError, NormalizerError
 from normalizer.index.store import EmbeddingSpec, IndexStore
 from normalizer.matching.matcher import Matcher, ServedIndex
 from normalizer.metrics import Metrics
 from normalizer.service.interceptors import ObservingInterceptor
+from normalizer.service.redaction import TranscriptRedactor
 from normalizer.service.servicer import Admission, QueryNormalizerServicer
+from normalizer.service.tls import server_credentials
 
-__all__ = ["NormalizerServer", "create_server", "serve"]
+__all__ = ["EMBEDDER_HEALTH_SERVICE", "NormalizerServer", "create_server", "serve"]
 
 logger = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["QueryNormalizer"].full_name
+# The health name of the embedder behind this replica (not a gRPC service of its own).
+EMBEDDER_HEALTH_SERVICE = "normalizer.embedder"
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 WARMUP_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 WATCH_FLUSH_SECONDS = 0.2
@@ -83,10 +95,15 @@ class NormalizerServer:
         self.embedder = embedder
         self.store = store
         self.metrics = metrics
-        self.matcher = Matcher.from_settings(embedder, metrics, settings)
+        self.breaker = CircuitBreaker(
+            embedder, timeout=settings.embedder_timeout, failures=settings.breaker_failures,
+            probe_interval=settings.breaker_probe_interval,
+            probe_max=settings.breaker_probe_max, on_change=self._embedder_state_changed)
+        self.matcher = Matcher.from_settings(self.breaker, metrics, settings)
         self.health = DrainingHealthServicer()
+        self.redactor = TranscriptRedactor(settings.log_transcripts, settings.log_salt)
         self.grpc = grpc.aio.server(
-            interceptors=[ObservingInterceptor(metrics)],
+            interceptors=[ObservingInterceptor(metrics, self.redactor)],
             options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                      ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                      ("grpc.so_reuseport", 0)])
@@ -103,6 +120,10 @@ class NormalizerServer:
         self._tasks: list[asyncio.Task[None]] = []
         self._reload_now = asyncio.Event()
         self._failed_version: str | None = None
+        self._warmed_up = False
+        self._health_updates: set[asyncio.Task[None]] = set()
+        metrics.embedder_up.set(0)
+        metrics.circuit_state.set(int(self.breaker.state))
 
     # -- index -----------------------------------------------------------------------------
 
@@ -113,6 +134,7 @@ class NormalizerServer:
         return await asyncio.to_thread(ServedIndex.from_stored, stored)
 
     def _serve_index(self, index: ServedIndex) -> None:
+        self.breaker.dimensions = index.stored.embedding.dimensions
         self.matcher.set_index(index)
         self.metrics.set_index(index.version, index.stored.embedding.model,
                                {loc: len(v.data.row_text) for loc, v in index.locales.items()},
@@ -159,6 +181,19 @@ class NormalizerServer:
 
     # -- embedder warm-up and health -------------------------------------------------------
 
+    def _embedder_state_changed(self, state: CircuitState | None = None) -> None:
+        """Metrics and the embedder's health name follow the warm-up and the breaker."""
+        state = self.breaker.state if state is None else state
+        up = self._warmed_up and state is CircuitState.CLOSED
+        self.metrics.circuit_state.set(int(state))
+        self.metrics.embedder_up.set(1 if up else 0)
+        status = (health_pb2.HealthCheckResponse.SERVING if up
+                  else health_pb2.HealthCheckResponse.NOT_SERVING)
+        task = asyncio.get_running_loop().create_task(
+            self.health.set(EMBEDDER_HEALTH_SERVICE, status))
+        self._health_updates.add(task)
+        task.add_done_callback(self._health_updates.discard)
+
     async def _warm_up(self) -> None:
         """Health turns SERVING only once the embedder has answered with the index's shape."""
         attempt = 0
@@ -183,6 +218,8 @@ class NormalizerServer:
                 continue
             for name in ("", SERVICE_NAME):
                 await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            self._warmed_up = True
+            self._embedder_state_changed()
             self.ready.set()
             logger.info("embedder %s answered; SERVING", self.embedder.model)
             return
@@ -197,14 +234,26 @@ class NormalizerServer:
         except BaseException:
             await self.grpc.stop(None)   # never started, but owns resources until stopped
             raise
-        for name in ("", SERVICE_NAME):
+        for name in ("", SERVICE_NAME, EMBEDDER_HEALTH_SERVICE):
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         address = f"{self.settings.host}:{self.settings.port}"
-        self.port = self.grpc.add_insecure_port(address)
+        try:
+            credentials = server_credentials(self.settings)
+        except BaseException:
+            await self.grpc.stop(None)
+            raise
+        try:
+            self.port = (self.grpc.add_insecure_port(address) if credentials is None
+                         else self.grpc.add_secure_port(address, credentials))
+        except RuntimeError:   # grpc raises this when it cannot bind
+            self.port = 0
         if self.port == 0:
+            await self.grpc.stop(None)
             raise NormalizerError(f"cannot listen on {address}; is the port in use?")
         await self.grpc.start()
-        logger.info("gRPC listening on %s:%d", self.settings.host, self.port)
+        security = ("plaintext" if credentials is None else
+                    "mutual TLS" if self.settings.tls_client_ca else "TLS")
+        logger.info("gRPC listening on %s:%d (%s)", self.settings.host, self.port, security)
         self._tasks = [asyncio.create_task(self._warm_up(), name="warm-up"),
                        asyncio.create_task(self._watch_store(), name="store-watcher")]
         return self.port
@@ -218,7 +267,7 @@ class NormalizerServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.grpc.stop(grace)
-        await self.embedder.aclose()
+        await self.breaker.aclose()   # and the embedder behind it
 
     async def wait_for_termination(self) -> None:
         await self.grpc.wait_for_termination()

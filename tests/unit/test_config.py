@@ -70,3 +70,39 @@ def test_flags_come_from_settings_with_aliases() -> None:
     s = load_settings(vars(args), environ={})
     assert (s.embedder_dimensions, s.port) == (256, 7)
     assert load_settings(vars(parser.parse_args([])), environ={}).embedder_dimensions is None
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    ({"tls_cert": "c.pem"}, "--tls-cert and --tls-key go together"),
+    ({"tls_key": "k.pem"}, "--tls-cert and --tls-key go together"),
+    ({"tls_client_ca": "ca.pem"}, "--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key"),
+    ({"breaker_probe_interval": "5", "breaker_probe_max": "1"},
+     "--breaker-probe-max=1.0 must be at least --breaker-probe-interval=5.0"),
+    ({"breaker_failures": "0"}, "--breaker-failures=0 must be at least 1"),
+])
+def test_settings_that_go_together(flags: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(flags, environ={})
+
+
+def test_metrics_on_loopback_and_transcripts_hashed_unless_configured() -> None:
+    s = load_settings({"host": "0.0.0.0"}, environ={})
+    assert s.metrics_host == "127.0.0.1"
+    assert s.log_transcripts is False
+
+
+def test_a_boolean_flag_alone_means_true() -> None:
+    from argparse import ArgumentParser
+
+    from normalizer.config import add_arguments
+
+    parser = ArgumentParser()
+    add_arguments(parser, ("log_transcripts", "guard"))
+    assert load_settings(vars(parser.parse_args(["--log-transcripts"])),
+                         environ={}).log_transcripts is True
+    assert load_settings(vars(parser.parse_args(["--guard", "false"])), environ={}).guard is False
+
+
+def test_log_salt_is_redacted() -> None:
+    s = load_settings({"log_salt": "pepper-42"}, environ={})
+    assert "pepper-42" not in repr(s)
