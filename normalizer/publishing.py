@@ -37,14 +37,14 @@ from normalizer.embedding.cache import SqliteVectorCache
 from normalizer.errors import IndexStoreError, NormalizerError
 from normalizer.index.build import build_version, carried_calibration
 from normalizer.index.store import EmbeddingSpec, IndexStore, StoredIndex
-from normalizer.matching.confidence import shipped_calibration
+from normalizer.matching.confidence import calibration_source, shipped_calibration
 
 if TYPE_CHECKING:   # the gate imports all of matching: only builds with --gate-cases pay
     from normalizer.evaluation import Case
     from normalizer.gate import GateResult
 
-__all__ = ["GateRefused", "Publication", "build_index", "calibration_source",
-           "choose_calibration", "publish_catalog"]
+__all__ = ["GateRefused", "Publication", "build_index", "choose_calibration",
+           "publish_catalog"]
 
 logger = logging.getLogger(__name__)
 
@@ -167,14 +167,6 @@ async def _run_gate(store: IndexStore, candidate: str, current: str | None,
         return judge(candidate, after, tolerances, note=note)
     before = await replay_version(baseline, queries, settings, cases)
     return judge(candidate, after, tolerances, current, before, note)
-
-
-def calibration_source(calibration: dict[str, Any] | None) -> str:
-    """Where a version's calibration came from: ``labelled`` (``normalizer calibrate``),
-    ``shipped`` (with the package), ``self`` (synthesised from the catalog) or ``none``."""
-    if not calibration:
-        return "none"
-    return str(calibration.get("source") or "labelled")
 
 
 def choose_calibration(store: IndexStore, spec: EmbeddingSpec) -> dict[str, Any] | None:

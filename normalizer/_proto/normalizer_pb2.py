@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"normalizer/_proto/normalizer.proto\x12\rnormalizer.v1\")\n\nHypothesis\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\"\xab\x01\n\x10NormalizeRequest\x12\x12\n\ntranscript\x18\x01 \x01(\t\x12\x0e\n\x06locale\x18\x02 \x01(\t\x12/\n\x0c\x61lternatives\x18\x03 \x03(\x0b\x32\x19.normalizer.v1.Hypothesis\x12\x16\n\x0emin_confidence\x18\x04 \x01(\x02\x12\x16\n\x0emax_candidates\x18\x05 \x01(\r\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"T\n\tCandidate\x12\x14\n\x0c\x63\x61nonical_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x02\x12\x14\n\x0cmatched_text\x18\x04 \x01(\t\"\xdf\x01\n\x11NormalizeResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nnormalized\x18\x02 \x01(\x08\x12\x14\n\x0c\x63\x61nonical_id\x18\x03 \x01(\t\x12\x12\n\nconfidence\x18\x04 \x01(\x02\x12)\n\x08\x66\x61llback\x18\x05 \x01(\x0e\x32\x17.normalizer.v1.Fallback\x12,\n\ncandidates\x18\x06 \x03(\x0b\x32\x18.normalizer.v1.Candidate\x12\x15\n\rindex_version\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\"J\n\x15NormalizeBatchRequest\x12\x31\n\x08requests\x18\x01 \x03(\x0b\x32\x1f.normalizer.v1.NormalizeRequest\"M\n\x16NormalizeBatchResponse\x12\x33\n\tresponses\x18\x01 \x03(\x0b\x32 .normalizer.v1.NormalizeResponse\"\x15\n\x13GetIndexInfoRequest\"u\n\nLocaleInfo\x12\x0e\n\x06locale\x18\x01 \x01(\t\x12\x19\n\x11\x63\x61nonical_queries\x18\x02 \x01(\r\x12\x15\n\rindexed_texts\x18\x03 \x01(\r\x12\x11\n\tthreshold\x18\x04 \x01(\x02\x12\x12\n\ncalibrated\x18\x05 \x01(\x08\"\x87\x01\n\tIndexInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x17\n\x0f\x65mbedding_model\x18\x02 \x01(\t\x12\x12\n\ndimensions\x18\x03 \x01(\r\x12*\n\x07locales\x18\x04 \x03(\x0b\x32\x19.normalizer.v1.LocaleInfo\x12\x10\n\x08\x62uilt_at\x18\x05 \x01(\t*\xde\x01\n\x08\x46\x61llback\x12\x11\n\rFALLBACK_NONE\x10\x00\x12\x1c\n\x18\x46\x41LLBACK_BELOW_THRESHOLD\x10\x01\x12\x1d\n\x19\x46\x41LLBACK_EMPTY_TRANSCRIPT\x10\x02\x12\x1b\n\x17\x46\x41LLBACK_UNKNOWN_LOCALE\x10\x03\x12!\n\x1d\x46\x41LLBACK_EMBEDDER_UNAVAILABLE\x10\x04\x12\x15\n\x11\x46\x41LLBACK_DEADLINE\x10\x05\x12\x17\n\x13\x46\x41LLBACK_OVERLOADED\x10\x06\x12\x12\n\x0e\x46\x41LLBACK_GUARD\x10\x07\x32\x8e\x02\n\x0fQueryNormalizer\x12N\n\tNormalize\x12\x1f.normalizer.v1.NormalizeRequest\x1a .normalizer.v1.NormalizeResponse\x12]\n\x0eNormalizeBatch\x12$.normalizer.v1.NormalizeBatchRequest\x1a%.normalizer.v1.NormalizeBatchResponse\x12L\n\x0cGetIndexInfo\x12\".normalizer.v1.GetIndexInfoRequest\x1a\x18.normalizer.v1.IndexInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"normalizer/_proto/normalizer.proto\x12\rnormalizer.v1\")\n\nHypothesis\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\"\xab\x01\n\x10NormalizeRequest\x12\x12\n\ntranscript\x18\x01 \x01(\t\x12\x0e\n\x06locale\x18\x02 \x01(\t\x12/\n\x0c\x61lternatives\x18\x03 \x03(\x0b\x32\x19.normalizer.v1.Hypothesis\x12\x16\n\x0emin_confidence\x18\x04 \x01(\x02\x12\x16\n\x0emax_candidates\x18\x05 \x01(\r\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"T\n\tCandidate\x12\x14\n\x0c\x63\x61nonical_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x02\x12\x14\n\x0cmatched_text\x18\x04 \x01(\t\"\xdf\x01\n\x11NormalizeResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nnormalized\x18\x02 \x01(\x08\x12\x14\n\x0c\x63\x61nonical_id\x18\x03 \x01(\t\x12\x12\n\nconfidence\x18\x04 \x01(\x02\x12)\n\x08\x66\x61llback\x18\x05 \x01(\x0e\x32\x17.normalizer.v1.Fallback\x12,\n\ncandidates\x18\x06 \x03(\x0b\x32\x18.normalizer.v1.Candidate\x12\x15\n\rindex_version\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\"J\n\x15NormalizeBatchRequest\x12\x31\n\x08requests\x18\x01 \x03(\x0b\x32\x1f.normalizer.v1.NormalizeRequest\"M\n\x16NormalizeBatchResponse\x12\x33\n\tresponses\x18\x01 \x03(\x0b\x32 .normalizer.v1.NormalizeResponse\"\x15\n\x13GetIndexInfoRequest\"\x91\x01\n\nLocaleInfo\x12\x0e\n\x06locale\x18\x01 \x01(\t\x12\x19\n\x11\x63\x61nonical_queries\x18\x02 \x01(\r\x12\x15\n\rindexed_texts\x18\x03 \x01(\r\x12\x11\n\tthreshold\x18\x04 \x01(\x02\x12\x12\n\ncalibrated\x18\x05 \x01(\x08\x12\x1a\n\x12\x63\x61libration_source\x18\x06 \x01(\t\"\x87\x01\n\tIndexInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x17\n\x0f\x65mbedding_model\x18\x02 \x01(\t\x12\x12\n\ndimensions\x18\x03 \x01(\r\x12*\n\x07locales\x18\x04 \x03(\x0b\x32\x19.normalizer.v1.LocaleInfo\x12\x10\n\x08\x62uilt_at\x18\x05 \x01(\t*\xde\x01\n\x08\x46\x61llback\x12\x11\n\rFALLBACK_NONE\x10\x00\x12\x1c\n\x18\x46\x41LLBACK_BELOW_THRESHOLD\x10\x01\x12\x1d\n\x19\x46\x41LLBACK_EMPTY_TRANSCRIPT\x10\x02\x12\x1b\n\x17\x46\x41LLBACK_UNKNOWN_LOCALE\x10\x03\x12!\n\x1d\x46\x41LLBACK_EMBEDDER_UNAVAILABLE\x10\x04\x12\x15\n\x11\x46\x41LLBACK_DEADLINE\x10\x05\x12\x17\n\x13\x46\x41LLBACK_OVERLOADED\x10\x06\x12\x12\n\x0e\x46\x41LLBACK_GUARD\x10\x07\x32\x8e\x02\n\x0fQueryNormalizer\x12N\n\tNormalize\x12\x1f.normalizer.v1.NormalizeRequest\x1a .normalizer.v1.NormalizeResponse\x12]\n\x0eNormalizeBatch\x12$.normalizer.v1.NormalizeBatchRequest\x1a%.normalizer.v1.NormalizeBatchResponse\x12L\n\x0cGetIndexInfo\x12\".normalizer.v1.GetIndexInfoRequest\x1a\x18.normalizer.v1.IndexInfob\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'normalizer._proto.normalizer_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FALLBACK']._serialized_start=1018
-  _globals['_FALLBACK']._serialized_end=1240
+  _globals['_FALLBACK']._serialized_start=1047
+  _globals['_FALLBACK']._serialized_end=1269
   _globals['_HYPOTHESIS']._serialized_start=53
   _globals['_HYPOTHESIS']._serialized_end=94
   _globals['_NORMALIZEREQUEST']._serialized_start=97
@@ -47,10 +47,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NORMALIZEBATCHRESPONSE']._serialized_end=735
   _globals['_GETINDEXINFOREQUEST']._serialized_start=737
   _globals['_GETINDEXINFOREQUEST']._serialized_end=758
-  _globals['_LOCALEINFO']._serialized_start=760
-  _globals['_LOCALEINFO']._serialized_end=877
-  _globals['_INDEXINFO']._serialized_start=880
-  _globals['_INDEXINFO']._serialized_end=1015
-  _globals['_QUERYNORMALIZER']._serialized_start=1243
-  _globals['_QUERYNORMALIZER']._serialized_end=1513
+  _globals['_LOCALEINFO']._serialized_start=761
+  _globals['_LOCALEINFO']._serialized_end=906
+  _globals['_INDEXINFO']._serialized_start=909
+  _globals['_INDEXINFO']._serialized_end=1044
+  _globals['_QUERYNORMALIZER']._serialized_start=1272
+  _globals['_QUERYNORMALIZER']._serialized_end=1542
 # @@protoc_insertion_point(module_scope)

@@ -251,12 +251,19 @@ class LocaleInfo(_message.Message):
     INDEXED_TEXTS_FIELD_NUMBER: _builtins.int
     THRESHOLD_FIELD_NUMBER: _builtins.int
     CALIBRATED_FIELD_NUMBER: _builtins.int
+    CALIBRATION_SOURCE_FIELD_NUMBER: _builtins.int
     locale: _builtins.str
     canonical_queries: _builtins.int
     indexed_texts: _builtins.int
     threshold: _builtins.float
     """confidence threshold applied when a request sets none"""
     calibrated: _builtins.bool
+    """threshold and confidence fitted on cases (any source)"""
+    calibration_source: _builtins.str
+    """where the calibration came from: "labelled" (normalizer calibrate),
+    "shipped" (with the package), "self" (cases synthesised from the
+    catalog at build time), "none" (the uncalibrated default)
+    """
     def __init__(
         self,
         *,
@@ -265,10 +272,11 @@ class LocaleInfo(_message.Message):
         indexed_texts: _builtins.int = ...,
         threshold: _builtins.float = ...,
         calibrated: _builtins.bool = ...,
+        calibration_source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["calibrated", b"calibrated", "canonical_queries", b"canonical_queries", "indexed_texts", b"indexed_texts", "locale", b"locale", "threshold", b"threshold"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calibrated", b"calibrated", "calibration_source", b"calibration_source", "canonical_queries", b"canonical_queries", "indexed_texts", b"indexed_texts", "locale", b"locale", "threshold", b"threshold"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

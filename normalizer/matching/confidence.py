@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-__all__ = ["FEATURES", "ConfidenceModel", "Features", "LocaleCalibration", "shipped_calibration"]
+__all__ = ["FEATURES", "ConfidenceModel", "Features", "LocaleCalibration", "calibration_source",
+           "shipped_calibration"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,14 @@ class ConfidenceModel:
 
     def threshold(self, locale: str) -> float:
         return self.for_locale(locale).threshold
+
+
+def calibration_source(calibration: Mapping[str, Any] | None) -> str:
+    """Where an index's calibration came from: ``labelled`` (``normalizer calibrate``),
+    ``shipped`` (with the package), ``self`` (synthesised from the catalog) or ``none``."""
+    if not calibration:
+        return "none"
+    return str(calibration.get("source") or "labelled")
 
 
 SHIPPED = "shipped_calibration.json"

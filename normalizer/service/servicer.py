@@ -15,6 +15,7 @@ from normalizer._proto import normalizer_pb2 as pb
 from normalizer._proto import normalizer_pb2_grpc as pb_grpc
 from normalizer.config import Settings
 from normalizer.matching.answer import Answer, Fallback, MatchRequest
+from normalizer.matching.confidence import calibration_source
 from normalizer.matching.matcher import Matcher
 from normalizer.service.validation import to_match_request, to_match_requests
 
@@ -99,6 +100,8 @@ class QueryNormalizerServicer(pb_grpc.QueryNormalizerServicer):
             locales=[pb.LocaleInfo(locale=loc, canonical_queries=len(data.queries),
                                    indexed_texts=len(data.row_text),
                                    threshold=self.matcher.threshold(loc),
-                                   calibrated=loc in self.matcher.index.confidence.locales)
+                                   calibrated=loc in self.matcher.index.confidence.locales,
+                                   calibration_source=calibration_source(stored.calibration)
+                                   if loc in self.matcher.index.confidence.locales else "none")
                      for loc, data in stored.locales.items()],
         )

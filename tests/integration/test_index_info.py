@@ -52,6 +52,7 @@ async def test_index_info_thresholds_default_and_operator(shipped_store):
     assert {loc.locale: round(loc.threshold, 5) for loc in default.locales} == {
         loc: round(c["threshold"], 5) for loc, c in shipped["locales"].items()}
     assert all(loc.calibrated for loc in default.locales)
+    assert {loc.calibration_source for loc in default.locales} == {"shipped"}
     assert all(0.5 < loc.threshold < 1.0 for loc in default.locales)
     assert {loc.locale: loc.threshold for loc in operator.locales} == {
         "en-US": 1.0, "zh-CN": 1.0}
