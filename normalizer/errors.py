@@ -14,7 +14,8 @@
     │   ├── EmbedderUnavailableError transport failure, timeout, 5xx
     │   │   ├── EmbedderDeadlineError    the caller's deadline came before the answer
     │   │   └── CircuitOpenError         the breaker is open: no call was made
-    │   └── EmbedderResponseError    an answer of the wrong shape or with non-finite values
+    │   ├── EmbedderResponseError    an answer of the wrong shape or with non-finite values
+    │   └── EmbedderInputError       a text the model must not be sent (over its context)
     └── MissingExtraError            an optional dependency is not installed
 
 Dependencies' exceptions (httpx, faiss, yaml, OSError) are wrapped at the boundary
@@ -35,6 +36,7 @@ __all__ = [
     "ConfigError",
     "EmbedderDeadlineError",
     "EmbedderError",
+    "EmbedderInputError",
     "EmbedderResponseError",
     "EmbedderUnavailableError",
     "IndexMismatchError",
@@ -109,6 +111,12 @@ class CircuitOpenError(EmbedderUnavailableError):
 
 class EmbedderResponseError(EmbedderError):
     """The embedder answered with something other than one finite vector per input."""
+
+
+class EmbedderInputError(EmbedderError):
+    """A text longer than the model can take was refused before it was sent: SGLang leaves
+    such a request hanging (sglang issue 40459). Not the embedder's failure: the circuit
+    breaker does not count it."""
 
 
 class MissingExtraError(NormalizerError):

@@ -39,6 +39,7 @@ from normalizer.errors import (
     CircuitOpenError,
     EmbedderDeadlineError,
     EmbedderError,
+    EmbedderInputError,
     EmbedderResponseError,
     EmbedderUnavailableError,
 )
@@ -93,8 +94,8 @@ class CircuitBreaker:
                 f"{max(0.0, self._next_probe - time.monotonic()):.1f}s")
         try:
             vectors = await self._call(texts, kind, deadline)
-        except EmbedderDeadlineError:
-            raise
+        except (EmbedderDeadlineError, EmbedderInputError):
+            raise                          # the caller's deadline or text: not the embedder
         except EmbedderError as exc:
             self._failed(exc)
             raise

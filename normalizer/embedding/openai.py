@@ -30,8 +30,11 @@ import numpy as np
 from normalizer.config import Settings
 from normalizer.embedding.base import Kind, call_budget, call_timeout, unit_rows
 from normalizer.embedding.formats import TextFormat, get_format
+from normalizer.embedding.profiles import profile_for
 from normalizer.errors import (
+    ConfigError,
     EmbedderDeadlineError,
+    EmbedderInputError,
     EmbedderResponseError,
     EmbedderUnavailableError,
 )
@@ -40,7 +43,6 @@ __all__ = ["OpenAIEmbedder", "embeddings_url", "shown_url"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_FORMAT = "qwen3"
 
 
 def embeddings_url(base_url: str) -> str:
@@ -66,9 +68,14 @@ class OpenAIEmbedder:
 
     def __init__(self, url: str, model: str, text_format: TextFormat, *, timeout: float,
                  dimensions: int | None = None, api_key: str | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 max_tokens: int | None = None) -> None:
         self.model = model
         self.text_format = text_format
+        # A byte-level BPE token covers at least one byte, so a text of at most this many
+        # UTF-8 bytes fits the model's context: the cap needs no tokenizer on the client.
+        self._max_bytes = max_tokens if max_tokens is not None else \
+            profile_for(model, warn=False).max_tokens
         self._url = embeddings_url(url)
         self._shown = shown_url(self._url)   # what messages say: no credentials
         self._dimensions = dimensions
@@ -80,21 +87,38 @@ class OpenAIEmbedder:
             headers=headers, transport=transport)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OpenAIEmbedder:
+    def from_settings(cls, settings: Settings,
+                      transport: httpx.AsyncBaseTransport | None = None) -> OpenAIEmbedder:
+        """The embedder the settings name; the model's profile (profiles.py) gives the
+        text format unless ``--text-format`` does, checks ``--embedder-dimensions`` and
+        gives the context cap."""
         assert settings.embedder_url and settings.embedder_model  # checked by load_settings
+        profile = profile_for(settings.embedder_model)
+        wrong = profile.check_dimensions(settings.embedder_dimensions)
+        if wrong is not None:
+            raise ConfigError(f"--embedder-dimensions {settings.embedder_dimensions}: {wrong}")
         return cls(settings.embedder_url, settings.embedder_model,
-                   get_format(settings.text_format or DEFAULT_FORMAT, settings.task),
+                   get_format(settings.text_format or profile.text_format, settings.task),
                    timeout=settings.embedder_timeout, dimensions=settings.embedder_dimensions,
-                   api_key=settings.embedder_api_key)
+                   api_key=settings.embedder_api_key, max_tokens=profile.max_tokens,
+                   transport=transport)
 
     async def embed(self, texts: Sequence[str], kind: Kind,
                     deadline: float | None = None) -> np.ndarray:
         budget, by_deadline = call_budget(call_timeout(self._timeout, len(texts)), deadline)
         if budget <= 0:
             raise EmbedderDeadlineError("the caller's deadline passed before the embedder call")
+        inputs = [self.text_format.render(t, kind) for t in texts]
+        for i, text in enumerate(inputs):
+            size = len(text.encode("utf-8"))
+            if size > self._max_bytes:
+                raise EmbedderInputError(
+                    f"text {i} of {len(inputs)} is {size} bytes, and {self.model} takes at "
+                    f"most {self._max_bytes} tokens: not sent (a server may hang on it); "
+                    "shorten it, or lower --max-transcript-chars")
         body: dict[str, Any] = {
             "model": self.model,
-            "input": [self.text_format.render(t, kind) for t in texts],
+            "input": inputs,
             "encoding_format": "float",
             **self.text_format.request_fields(kind),
         }
