@@ -31,6 +31,7 @@ from normalizer.embedding import create_build_embedder, create_embedder
 from normalizer.errors import CatalogError, ConfigError, NormalizerError
 from normalizer.index.store import EmbeddingSpec, IndexStore
 from normalizer.matching.confidence import FEATURES
+from normalizer.publishing import CALIBRATION_CHOICES
 
 __all__ = ["main"]
 
@@ -89,7 +90,7 @@ async def _index_build(args: argparse.Namespace) -> int:
     try:
         publication = await publish_catalog(catalog, embedder, IndexStore(args.out), settings,
                                              gate_cases=gate_cases, progress=not args.quiet,
-                                             calibrated=not args.uncalibrated)
+                                             calibration=args.calibration)
     except GateRefused as refused:
         publication, code = refused.publication, GATE_REFUSED
     finally:
@@ -280,9 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder of canonical-query *.yaml files")
     build.add_argument("--out", required=True, metavar="STORE", help="index store folder")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
-    build.add_argument("--uncalibrated", action="store_true",
-                       help="publish without the carried-over or shipped calibration "
-                            "(for ablations; run 'normalizer calibrate' afterwards otherwise)")
+    build.add_argument("--calibration", choices=CALIBRATION_CHOICES, default="auto",
+                       help="auto (default): the current version's labelled calibration, else "
+                            "the one shipped for the model, else self-calibration on the "
+                            "catalog; self: self-calibrate even so; none: publish uncalibrated "
+                            "(self and none to compare, e.g. for ablations)")
     build.add_argument("--gate-cases", action="append", metavar="FILE",
                        help="labelled cases (JSON Lines, repeatable): evaluate the new version "
                             "against the current one first and refuse to publish it (exit "

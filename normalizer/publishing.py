@@ -211,12 +211,19 @@ async def _self_calibrated(store: IndexStore, version: str, embedder: Embedder,
     return calibrated, f"fitted on synthesised cases in {calibration['seconds']} s; {detail}"
 
 
+CALIBRATION_CHOICES = ("auto", "self", "none")
+
+
 async def publish_catalog(catalog: Catalog, embedder: Embedder, store: IndexStore,
                           settings: Settings, *, gate_cases: Sequence[Case] = (),
-                          progress: bool = True, calibrated: bool = True) -> Publication:
+                          progress: bool = True, calibration: str = "auto") -> Publication:
     """Build ``catalog`` into ``store`` and publish it unless the gate refuses it.
 
-    ``calibrated=False`` publishes with no calibration at all (for ablations)."""
+    ``calibration``: ``auto`` takes ``choose_calibration``'s, else self-calibrates (if the
+    settings allow); ``self`` self-calibrates even when another fits, ``none`` publishes with
+    no calibration at all (both to compare, for ablations)."""
+    if calibration not in CALIBRATION_CHOICES:
+        raise ValueError(f"calibration {calibration!r}: one of {', '.join(CALIBRATION_CHOICES)}")
     current = store.current_version()
     existing = set(store.list_versions())
     changes = _changes(store, current, catalog)
@@ -224,12 +231,14 @@ async def publish_catalog(catalog: Catalog, embedder: Embedder, store: IndexStor
     try:
         built = await build_version(
             catalog, embedder, store, batch_size=settings.build_batch_size, progress=progress,
-            calibration=(lambda spec: choose_calibration(store, spec)) if calibrated else None,
+            calibration=((lambda spec: choose_calibration(store, spec))
+                         if calibration == "auto" else None),
             cache=cache, dimensions=settings.embedder_dimensions, make_current=False)
         version = built.version
         source = calibration_source(store.manifest(version).get("calibration"))
         detail = ""
-        if source == "none" and calibrated and settings.self_calibration:
+        if calibration == "self" or (calibration == "auto" and source == "none"
+                                     and settings.self_calibration):
             try:
                 version, detail = await _self_calibrated(store, version, embedder, settings)
             except BaseException:

@@ -1,86 +1,117 @@
-"""Ablation of the matcher on the held-out test split; prints a Markdown table.
+"""Ablation of the matcher on what users say; prints a Markdown table.
 
-    python scripts/ablation.py [--store DIR] [--json FILE]
+    python scripts/ablation.py [--cases users|synthetic] [--json FILE] [--rows 1,2,...]
 
-Each row adds one mechanism. Every calibrated row fits its confidence model and
-threshold on the dev split (``normalizer calibrate``, target 1% wrong) and is then
-measured on the test split (``normalizer eval``), so no row sees its test cases:
+Fit on the dev split, measure on the test split, so no row sees its test cases. The
+default cases are tests/data/users (hand-written user phrasings; zh-CN pinyin-level noise,
+en-US real speech recognition); ``--cases synthetic`` takes tests/data/cases.* instead.
+Each row is a real ``normalizer index build`` / ``calibrate`` / ``eval`` run on the local
+embedder:
 
-1. plain nearest neighbour: cosine similarity only, one threshold per locale;
-2. + phonetic: phonetic similarity and margin fused into the confidence;
-3. + guard: the difference guard vetoes slot changes (and is a feature);
-4. + n-best: the ASR alternatives are embedded and fused (agreement feature);
-5. full system, uncalibrated: the default model of an index never calibrated,
-   to show what calibration itself adds over row 4.
+1. nearest neighbour: cosine similarity alone, one threshold per locale, no guard;
+2. + slot guard: the guard's verdict (numbers, negation, slot values) vetoes and is a feature;
+3. + sound: the phonetic channel (sound similarity, margin, spans matched by sound);
+4. all features: cover, extra and unknown words, unconfirmed spans;
+5. + n-best: the recogniser's alternatives are embedded and fused;
+6. self-calibrated: no labelled data at all, fitted on cases ``index build`` synthesises
+   from the catalog (``--calibration self``), with every feature and the n-best.
+
+Columns per locale: correct = share of recoverable in-domain cases rewritten to the
+expected query; paraphrase = the same for the ``paraphrase`` phrasing (other words than the
+catalog's); wrong = wrong rewrites among all cases; pass = out-of-domain cases left alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "tests" / "data"
 NORMALIZER = str(Path(sys.executable).parent / "normalizer")
 LOCALES = ("zh-CN", "en-US")
+ALL = "dense,margin,phonetic,agreement,cover,extra,oov,unconfirmed,by_sound,allowed"
 
-ROWS = [
-    # name, calibrate features (None = leave uncalibrated), serve flags, use n-best
-    ("plain nearest neighbour", "dense", ["--phonetic", "false", "--guard", "false"], False),
-    ("+ phonetic", "dense,margin,phonetic", ["--guard", "false"], False),
-    ("+ guard", "dense,margin,phonetic,allowed", [], False),
-    ("+ n-best", "dense,margin,phonetic,agreement,allowed", [], True),
-    ("full, uncalibrated", None, [], True),
+ROWS: list[tuple[str, str | None, list[str], bool]] = [
+    # name, calibrate features (None: self-calibrated at build), flags, use the n-best
+    ("nearest neighbour", "dense", ["--phonetic", "false", "--guard", "false"], False),
+    ("+ slot guard", "dense,allowed", ["--phonetic", "false"], False),
+    ("+ sound", "dense,margin,phonetic,by_sound,allowed", [], False),
+    ("all features", ALL.replace("agreement,", ""), [], False),
+    ("+ n-best", ALL, [], True),
+    ("self-calibrated, no labelled data", None, [], True),
 ]
 
 
 def run(*args: str) -> str:
-    return subprocess.run([NORMALIZER, *args], check=True, capture_output=True,
-                          text=True).stdout
+    done = subprocess.run([NORMALIZER, *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"normalizer {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+    return done.stdout
 
 
-def cases(split: str) -> list[str]:
-    return [arg for loc in LOCALES for arg in ("--cases", str(DATA / f"cases.{loc}.{split}.jsonl"))]
+def case_files(kind: str, split: str) -> list[str]:
+    folder = ROOT / "tests" / "data" / ("users" if kind == "users" else "")
+    return [arg for loc in LOCALES
+            for arg in ("--cases", str(folder / f"cases.{loc}.{split}.jsonl"))]
+
+
+def pct(x: float) -> str:
+    return "-" if math.isnan(x) else f"{100 * x:.1f}%"
+
+
+def cells(figures: dict[str, Any], loc: str) -> list[str]:
+    rec = figures["recoverable"][loc]
+    para = [f for key, f in figures["phrasing_noise"].items()
+            if key.startswith(f"{loc}/paraphrase/") and key.split("/")[2] not in
+            ("heavy", "wer>0.5", "garbled")]
+    n = sum(f["in_domain"] for f in para)
+    para_correct = sum(f["correct"] * f["in_domain"] for f in para) / n if n else math.nan
+    whole = figures["locales"][loc]
+    return [pct(rec["correct"]), pct(para_correct), pct(whole["wrong"]),
+            pct(whole["pass_through"])]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", choices=("users", "synthetic"), default="users")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--rows", help="comma-separated row numbers (default: all)")
     args = parser.parse_args()
+    chosen = [int(r) for r in args.rows.split(",")] if args.rows else range(1, len(ROWS) + 1)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, features, flags, nbest in ROWS:
-            store = Path(tmp) / name.replace(" ", "_").replace(",", "").replace("+", "p")
+        for number in chosen:
+            name, features, flags, nbest = ROWS[number - 1]
+            started = time.monotonic()
+            store = Path(tmp) / f"row{number}"
+            calibration = "self" if features is None else "none"
             run("index", "build", "--queries", str(ROOT / "canonical_queries"), "--out",
-                str(store), "--quiet", "--uncalibrated")
+                str(store), "--quiet", "--calibration", calibration)
             nbest_flag = [] if nbest else ["--no-alternatives"]
             if features is not None:
-                run("calibrate", "--index", str(store), *cases("dev"), "--features", features,
-                    *flags, *nbest_flag)
-            out = Path(tmp) / "figures.json"
-            run("eval", "--index", str(store), *cases("test"), "--plot", "", "--json", str(out),
-                *flags, *nbest_flag)
+                run("calibrate", "--index", str(store), *case_files(args.cases, "dev"),
+                    "--features", features, *flags, *nbest_flag)
+            out = Path(tmp) / f"row{number}.json"
+            run("eval", "--index", str(store), *case_files(args.cases, "test"), "--plot", "",
+                "--json", str(out), *flags, *nbest_flag)
             figures = json.loads(out.read_text())
-            results.append({"row": name, "locales": figures["locales"],
-                            "thresholds": figures["thresholds"]})
-            print(f"done: {name}", file=sys.stderr)
-    header = "| row | " + " | ".join(
-        f"{loc} correct | {loc} wrong | {loc} pass-through" for loc in LOCALES) + " |"
-    print(header)
-    print("|" + "---|" * (1 + 3 * len(LOCALES)))
+            results.append({"row": name, **figures})
+            print(f"done: {name} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    print("| row | " + " | ".join(f"{loc} correct | {loc} paraphrase | {loc} wrong | "
+                                   f"{loc} pass" for loc in LOCALES) + " |")
+    print("|" + "---|" * (1 + 4 * len(LOCALES)))
     for r in results:
-        cells = []
-        for loc in LOCALES:
-            f = r["locales"][loc]
-            cells += [f"{100 * f['correct']:.1f}%", f"{100 * f['wrong']:.1f}%",
-                      f"{100 * f['pass_through']:.1f}%"]
-        print(f"| {r['row']} | " + " | ".join(cells) + " |")
+        print(f"| {r['row']} | " + " | ".join(c for loc in LOCALES for c in cells(r, loc))
+              + " |")
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def test_eval_names_the_bad_line(tmp_path: Path, small_store: Path) -> None:
 
 def test_calibrate_publishes_a_calibrated_version(tmp_path: Path, small_catalog: Path) -> None:
     store = tmp_path / "store"
-    before = build_store(small_catalog, store, "--uncalibrated")
+    before = build_store(small_catalog, store, "--calibration", "none")
     cases = write_cases(tmp_path / "dev.jsonl", CASES)
     result = run_cli("calibrate", "--index", store, "--cases", cases, "--max-wrong-rate", "0.0")
     assert result.returncode == 0, result.stderr

@@ -28,7 +28,8 @@ class Flaky:
         self.error = error
         self.calls = 0
 
-    async def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+    async def embed(self, texts: Sequence[str], kind: Kind,
+                    deadline: float | None = None) -> np.ndarray:
         self.calls += 1
         if self.calls <= self.failures:
             raise self.error
