@@ -9,9 +9,10 @@ Each row is a real ``normalizer index build`` / ``calibrate`` / ``eval`` run on 
 embedder:
 
 1. nearest neighbour: cosine similarity alone, one threshold per locale, no guard;
-2. + slot guard: the guard's verdict (numbers, negation, slot values) vetoes and is a feature;
-3. + sound: the phonetic channel (sound similarity, margin, spans matched by sound);
-4. all features: cover, extra and unknown words, unconfirmed spans;
+2. + slot guard: the guard's verdict (numbers, negation, slot values) vetoes, and the slot
+   values it confirmed or missed are features;
+3. + sound: the phonetic channel (sound similarity, margin, values heard by sound);
+4. all features: wording (cover, extra, unknown words, the query's rare words or others');
 5. + n-best: the recogniser's alternatives are embedded and fused;
 6. self-calibrated: no labelled data at all, fitted on cases ``index build`` synthesises
    from the catalog (``--calibration self``), with every feature and the n-best.
@@ -36,13 +37,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 NORMALIZER = str(Path(sys.executable).parent / "normalizer")
 LOCALES = ("zh-CN", "en-US")
-ALL = "dense,margin,phonetic,agreement,cover,extra,oov,unconfirmed,by_sound,allowed"
+ALL = ("dense,margin,phonetic,agreement,cover,extra,oov,topic,foreign,unconfirmed,by_sound,"
+       "confirmed,"
+       "allowed")
 
 ROWS: list[tuple[str, str | None, list[str], bool]] = [
     # name, calibrate features (None: self-calibrated at build), flags, use the n-best
     ("nearest neighbour", "dense", ["--phonetic", "false", "--guard", "false"], False),
-    ("+ slot guard", "dense,allowed", ["--phonetic", "false"], False),
-    ("+ sound", "dense,margin,phonetic,by_sound,allowed", [], False),
+    ("+ slot guard", "dense,unconfirmed,confirmed,allowed", ["--phonetic", "false"], False),
+    ("+ sound", "dense,margin,phonetic,unconfirmed,by_sound,confirmed,allowed", [], False),
     ("all features", ALL.replace("agreement,", ""), [], False),
     ("+ n-best", ALL, [], True),
     ("self-calibrated, no labelled data", None, [], True),

@@ -122,10 +122,30 @@ def fit_locale(examples: Sequence[Example], max_wrong_rate: float,
     if not rows or len(set(labels)) < 2:
         raise ValueError("calibration needs cases with both right and wrong candidates")
     weights, bias = fit_logistic(np.array(rows), np.array(labels))
-    model = LocaleCalibration(dict(zip(features, map(float, weights), strict=True)), bias, 1.0)
-    threshold, figures = choose_threshold(_decisions(examples, model), max_wrong_rate)
-    fitted = LocaleCalibration(model.weights, model.bias, threshold)
-    return fitted, {"training_candidates": len(rows), "positives": int(sum(labels)), **figures}
+    ranking = LocaleCalibration(dict(zip(features, map(float, weights), strict=True)), bias, 1.0)
+    threshold, figures = choose_threshold(_decisions(examples, ranking), max_wrong_rate)
+    fitted = LocaleCalibration(ranking.weights, ranking.bias, threshold)
+    stats = {"training_candidates": len(rows), "positives": int(sum(labels)), "stage": "ranking"}
+    # Stage 2, the decision: refit on the one candidate per case that the ranking model
+    # would rewrite to (its best allowed one), so that the model learns to tell a right
+    # rewrite from a wrong one rather than the right candidate from the easy runners-up
+    # of its own case; kept only if it rewrites more at the same wrong-rate target.
+    top_rows, top_labels = [], []
+    for ex in examples:
+        allowed = [i for i, ok in enumerate(ex.allowed) if ok]
+        if ex.exact or not allowed:
+            continue
+        best = max(allowed, key=lambda i: ranking.score(ex.features[i]))
+        top_rows.append([ex.features[best][name] for name in features])
+        top_labels.append(1.0 if ex.correct[best] else 0.0)
+    if len(set(top_labels)) == 2:
+        w2, b2 = fit_logistic(np.array(top_rows), np.array(top_labels))
+        decision = LocaleCalibration(dict(zip(features, map(float, w2), strict=True)), b2, 1.0)
+        t2, f2 = choose_threshold(_decisions(examples, decision), max_wrong_rate)
+        if f2["rewritten_correct"] > figures["rewritten_correct"]:
+            fitted, figures = LocaleCalibration(decision.weights, decision.bias, t2), f2
+            stats.update(stage="decision", decision_examples=len(top_rows))
+    return fitted, {**stats, **figures}
 
 
 async def collect_examples(matcher: Any, requests: Sequence[Any], expected: Sequence[str | None],

@@ -33,8 +33,11 @@ class Features:
     cover: float = 0.0
     extra: float = 0.0
     oov: float = 0.0
+    topic: float = 0.0
+    foreign: float = 0.0
     unconfirmed: float = 0.0
     by_sound: float = 0.0
+    confirmed: float = 0.0
     allowed: float = 1.0
 
     def as_dict(self) -> dict[str, float]:

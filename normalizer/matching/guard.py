@@ -55,6 +55,7 @@ class Verdict:
     reason: str                   # human-readable, names what blocked or what was heard
     unconfirmed: int = 0          # soft-group values of the query the transcript did not say
     by_sound: int = 0             # the query's values the transcript said only by sound
+    confirmed: int = 0            # the query's slot values the transcript says (by sound too)
 
 
 def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, query: int,
@@ -81,7 +82,7 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
     aligned = _Alignment(t, row)
     cut_of = {gid: cut for cut, gid in slots.empty_cuts.get(row_index, ())}
     notes: list[str] = []
-    unconfirmed = by_sound = 0
+    unconfirmed = by_sound = confirmed = 0
     for gid in sorted(set(own) | set(heard_in)):
         group = slots.groups[gid]
         in_group = _outermost(heard_in.get(gid, []))
@@ -91,22 +92,28 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
             # the call", "what time is it in tokyo" not "what time is it"
             foreign = [h for h in in_group if h.value in group.hard and h.value not in said
                        and len(h.value) >= language.min_foreign_tokens]
+            # and an action the query never takes: 取消单曲循环 is not 单曲循环
+            foreign += [h for h in in_group if group.name == "action" and h.value not in said]
             if foreign:
-                return Verdict(False, f"slot differs: '{language.show(foreign[0].value)}' is not "
+                kind = "action differs" if group.name == "action" else "slot differs"
+                return Verdict(False, f"{kind}: '{language.show(foreign[0].value)}' is not "
                                       f"in '{row.text}'")
             continue
         others = [h for h in in_group if h.value not in mine and h.value not in said]
         matched = [h for h in in_group if h.value in mine]
         hard = bool(mine & group.hard)
         # another value said blocks; in a soft group only when the query's own is not said
-        # too ("what's it like out in chicago": out/in, and "in" is there)
-        if others and (hard or not matched):
+        # too ("what's it like out in chicago": out/in, and "in" is there) - but a second
+        # action is another request whatever else is said: 取消收藏这首歌 is not 收藏这首歌
+        # (users dev: 3 of the 5 clean zh-CN action slot changes the guard let through)
+        if others and (hard or not matched or group.name == "action"):
             wanted = sorted(v for v in mine if v) or [EMPTY]
             kind = {"antonym": "antonym", "action": "action differs"}.get(group.name,
                                                                             "slot differs")
             return Verdict(False, f"{kind}: '{language.show(others[0].value)}' vs "
                                   f"'{language.show(wanted[0])}'")
         if matched:
+            confirmed += 1
             if not any(h.exact for h in matched):
                 by_sound += 1
                 notes.append(f"'{language.show(matched[0].value)}' by sound")
@@ -121,6 +128,7 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
         place = _placed(row, mine)
         if place is not None and aligned.same(*place):
             by_sound += 1
+            confirmed += 1
             notes.append(f"'{language.show(row.surfaces[place[0]:place[1]])}' by sound")
             continue
         if memo is None or mine not in memo:
@@ -131,6 +139,7 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
             found = memo[mine]
         if found is not None:
             by_sound += 1
+            confirmed += 1
             notes.append(f"'{language.show(found)}' by sound")
             continue
         if hard:
@@ -150,7 +159,7 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
             unconfirmed += 1
     if unconfirmed:
         notes.append(f"{unconfirmed} soft slot(s) unconfirmed")
-    return Verdict(True, "; ".join(notes) or "slots agree", unconfirmed, by_sound)
+    return Verdict(True, "; ".join(notes) or "slots agree", unconfirmed, by_sound, confirmed)
 
 
 def _group_name(group: Group, language: Language) -> str:

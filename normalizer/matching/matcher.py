@@ -78,6 +78,7 @@ class _LocaleView:
     prepared: tuple[Utterance, ...]           # row -> the row's text, prepared
     slots: SlotIndex
     vocabulary: frozenset[str]                # every token surface of the catalog texts
+    topics: scoring.Topics                    # which queries use each sound key
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,11 @@ class ServedIndex:
             prepared = tuple(prepare(text, language) for text in data.row_text)
             declared = [(slot.name, [prepare(v, language) for v in slot.values])
                         for slot in data.slots]
-            slots = SlotIndex.derive(
-                [(int(q), u) for q, u in zip(data.row_query, prepared, strict=True)],
-                language, declared)
+            rows = [(int(q), u) for q, u in zip(data.row_query, prepared, strict=True)]
+            slots = SlotIndex.derive(rows, language, declared)
             vocabulary = frozenset(t.surface for u in prepared for t in u.tokens)
-            views[locale] = _LocaleView(data, exact, prepared, slots, vocabulary)
+            views[locale] = _LocaleView(data, exact, prepared, slots, vocabulary,
+                                        scoring.Topics(rows))
         return cls(stored, views, ConfidenceModel.from_calibration(stored.calibration))
 
     @property
@@ -353,8 +354,11 @@ class Matcher:
                                sound.phonetic if sound else s, s, r, h, verdict, sound))
             # the pair that best explains the candidate: allowed first, then by sound
             *_, row, h, verdict, sound = max(judged, key=lambda j: j[:3])
-            features = scoring.features(dense[qi], dense[qi] - runner_up, agreement, verdict,
-                                        sound, hypotheses[h][2] if h in hypotheses else 0.0)
+            known = hypotheses.get(h)
+            features = scoring.features(
+                dense[qi], dense[qi] - runner_up, agreement, verdict, sound,
+                known[2] if known else 0.0,
+                view.topics.shares(known[0], qi) if known else (0.0, 0.0))
             out.append(Scored(qi, row, h, features, verdict,
                               index.confidence.score(p.locale, features)))
         out.sort(key=lambda c: -c.confidence)

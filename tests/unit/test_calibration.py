@@ -91,3 +91,21 @@ def test_uncalibrated_model_and_calibration_block() -> None:
     assert fitted.threshold("en-US") == 0.7
     assert fitted.score("en-US", Features(0.0, 0.0, phonetic=0.5)) == pytest.approx(0.5)
     assert fitted.threshold("zh-CN") == default.threshold("zh-CN")
+
+
+def test_the_decision_stage_learns_what_tells_a_right_rewrite_from_a_wrong_one() -> None:
+    """Within a case the right candidate has the higher 'dense'; whether the case has a
+    right candidate at all shows only in 'margin'. Fitted on all candidates the model
+    ranks by dense; refitted on each case's top candidate it decides by margin too."""
+    rng = np.random.default_rng(7)
+    examples = []
+    for i in range(800):
+        in_domain = i % 2 == 0
+        top = 0.9 + 0.05 * rng.standard_normal()
+        margin = (0.3 if in_domain else 0.1) + 0.05 * rng.standard_normal()
+        feats = [{"dense": top, "margin": margin},
+                 {"dense": top - 0.3, "margin": -margin}]
+        examples.append(Example(feats, [in_domain, False], [True, True]))
+    fitted, stats = fit_locale(examples, 0.01, ["dense", "margin"])
+    assert stats["stage"] == "decision"
+    assert stats["rewritten_correct"] > 300 and stats["rewritten_wrong"] <= 8

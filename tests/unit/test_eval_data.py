@@ -41,3 +41,27 @@ def test_cases_fit_the_catalog_and_the_splits_do_not_overlap(locale: str) -> Non
         # an out-of-domain case must not be a catalog text in disguise
         assert not [c.transcript for c in ood if surface_key(c.transcript) in catalog_keys]
     assert not {c.transcript for c in dev} & {c.transcript for c in test}
+
+
+USERS = DATA / "users"
+
+
+@pytest.mark.parametrize("script", ["zh_noise.py", "en_asr.py"])
+def test_user_sets_are_what_their_generators_make(script: str) -> None:
+    """The TSV of phrasings is valid and the committed cases match it (no recogniser run)."""
+    result = subprocess.run([sys.executable, str(USERS / script), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_user_sets_load_and_hold_every_kind_of_phrasing(locale: str) -> None:
+    ids = {q.id for q in load_catalog(CATALOG).locales[locale]}
+    for split in ("dev", "test"):
+        cases = load_cases(USERS / f"cases.{locale}.{split}.jsonl")
+        kinds = {c.phrasing for c in cases}
+        assert kinds == {"catalog", "paraphrase", "slot_change", "out_of_domain"}, kinds
+        assert {c.expected_id for c in cases} - {None} <= ids
+        assert all((c.expected_id is None) == (c.phrasing in ("slot_change", "out_of_domain"))
+                   for c in cases)
+        assert sum(c.phrasing == "paraphrase" for c in cases) >= 300

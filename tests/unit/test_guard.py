@@ -40,12 +40,15 @@ EN_CATALOG = {
     "nav.work": ["navigate to work", "take me to work"],
 }
 
+ZH = {**ZH_CATALOG, "music.favorite": ["收藏这首歌", "把这首歌加到收藏"],
+      "power_saving.on": ["开启省电模式", "打开省电模式"], "repeat.one": ["单曲循环"]}
+
 _INDEXES: dict[str, tuple[SlotIndex, list[str], list[tuple[int, str]]]] = {}
 
 
 def _index(locale: str) -> tuple[SlotIndex, list[str], list[tuple[int, str]]]:
     if locale not in _INDEXES:
-        catalog = ZH_CATALOG if locale == "zh-CN" else EN_CATALOG
+        catalog = ZH if locale == "zh-CN" else EN_CATALOG
         language = for_locale(locale)
         ids = list(catalog)
         texts = [(q, text) for q, qid in enumerate(ids) for text in catalog[qid]]
@@ -82,6 +85,7 @@ ALLOWED = [
     ("en-US", "wake me at 6 am", "set an alarm for six am"),
     ("en-US", "ring my mother", "call mom"),
     ("en-US", "put milk on the list", "add milk to my shopping list"),    # one action class
+    ("zh-CN", "这首歌不错收藏一下", "收藏这首歌"),
 ]
 
 BLOCKED = [
@@ -113,6 +117,9 @@ BLOCKED = [
     ("en-US", "delete milk from my shopping list", "add milk to my shopping list",
      "action differs"),
     ("zh-CN", "把牛奶从购物清单删掉", "把牛奶加到购物清单", "action differs"),
+    ("zh-CN", "取消收藏这首歌", "收藏这首歌", "action differs"),     # a second action
+    ("zh-CN", "退出省电模式", "开启省电模式", "action differs"),     # 退出: an action, an antonym
+    ("zh-CN", "取消单曲循环", "单曲循环", "action differs"),          # an action it never takes
 ]
 
 
