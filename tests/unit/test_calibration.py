@@ -106,6 +106,6 @@ def test_the_decision_stage_learns_what_tells_a_right_rewrite_from_a_wrong_one()
         feats = [{"dense": top, "margin": margin},
                  {"dense": top - 0.3, "margin": -margin}]
         examples.append(Example(feats, [in_domain, False], [True, True]))
-    fitted, stats = fit_locale(examples, 0.01, ["dense", "margin"])
+    _, stats = fit_locale(examples, 0.01, ["dense", "margin"])
     assert stats["stage"] == "decision"
     assert stats["rewritten_correct"] > 300 and stats["rewritten_wrong"] <= 8

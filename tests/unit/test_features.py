@@ -12,7 +12,8 @@ CATALOGS = {
     "en-US": [["what's the weather today", "how's the weather today"],
               ["turn up the volume", "make it louder"],
               ["turn on the lights", "lights on"]],
-    "zh-CN": [["今天天气怎么样", "今天天气如何"], ["把音量调大一点", "声音大一点"], ["打开灯", "开灯"]],
+    "zh-CN": [["今天天气怎么样", "今天天气如何"], ["把音量调大一点", "声音大一点"],
+              ["打开灯", "开灯"]],
 }
 
 
