@@ -28,7 +28,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "store"
         subprocess.run([NORMALIZER, "index", "build", "--queries", str(ROOT / "canonical_queries"),
-                        "--out", str(store), "--quiet", "--uncalibrated"], check=True,
+                        "--out", str(store), "--quiet", "--calibration", "none"], check=True,
                        stdout=subprocess.DEVNULL)
         data = ROOT / "tests" / "data"
         dev = sorted([*data.glob("cases.*.dev.jsonl"), *data.glob("users/cases.*.dev.jsonl")])
