@@ -332,9 +332,8 @@ class Matcher:
         total_weight = sum(weights)
         hypotheses: dict[int, tuple[Utterance, list[Heard], float, dict]] = {}
         out = []
-        for rank, qi in enumerate(ranked):
-            runner_up = dense[ranked[1]] if rank == 0 and len(ranked) > 1 else (
-                dense[ranked[0]] if rank > 0 else 0.0)
+        judged_queries = []
+        for qi in ranked:
             agreement = sum(w for w, top in zip(weights, top_of_hypothesis, strict=True)
                             if top == qi) / total_weight
             judged = []
@@ -353,7 +352,14 @@ class Matcher:
                 judged.append((verdict is None or verdict.allowed,
                                sound.phonetic if sound else s, s, r, h, verdict, sound))
             # the pair that best explains the candidate: allowed first, then by sound
-            *_, row, h, verdict, sound = max(judged, key=lambda j: j[:3])
+            judged_queries.append((qi, agreement, max(judged, key=lambda j: j[:3])))
+        # The margin is to the nearest other query the guard leaves standing: a blocked
+        # neighbour ('turn on the bedroom lights' for "turn of the bed room lights") is no
+        # rival. Queries beyond the judged ones count as standing.
+        blocked = {qi for qi, _, best in judged_queries if not best[0]}
+        standing = [(d, q) for q, d in dense.items() if q not in blocked]
+        for qi, agreement, (_, _, _, row, h, verdict, sound) in judged_queries:
+            runner_up = max((d for d, q in standing if q != qi), default=0.0)
             known = hypotheses.get(h)
             features = scoring.features(
                 dense[qi], dense[qi] - runner_up, agreement, verdict, sound,
