@@ -139,7 +139,14 @@ def fit_locale(examples: Sequence[Example], max_wrong_rate: float,
         top_rows.append([ex.features[best][name] for name in features])
         top_labels.append(1.0 if ex.correct[best] else 0.0)
     if len(set(top_labels)) == 2:
-        w2, b2 = fit_logistic(np.array(top_rows), np.array(top_labels))
+        x2 = np.array(top_rows)
+        w2, b2 = fit_logistic(x2, np.array(top_labels))
+        # A feature constant over these rows ('allowed' is 1 on every one) teaches nothing
+        # here: it keeps its ranking weight, the bias keeping these rows' scores, so that a
+        # blocked candidate still ranks below the allowed ones.
+        for k in np.flatnonzero(x2.std(axis=0) < 1e-9):
+            b2 -= (ranking.weights[features[k]] - w2[k]) * float(x2[0, k])
+            w2[k] = ranking.weights[features[k]]
         decision = LocaleCalibration(dict(zip(features, map(float, w2), strict=True)), b2, 1.0)
         t2, f2 = choose_threshold(_decisions(examples, decision), max_wrong_rate)
         if f2["rewritten_correct"] > figures["rewritten_correct"]:

@@ -109,3 +109,20 @@ def test_the_decision_stage_learns_what_tells_a_right_rewrite_from_a_wrong_one()
     _, stats = fit_locale(examples, 0.01, ["dense", "margin"])
     assert stats["stage"] == "decision"
     assert stats["rewritten_correct"] > 300 and stats["rewritten_wrong"] <= 8
+
+
+def test_a_blocked_candidate_stays_below_the_allowed_one_after_the_decision_stage() -> None:
+    """The decision stage sees allowed candidates only; 'allowed' keeps its ranking weight."""
+    rng = np.random.default_rng(3)
+    examples = []
+    for i in range(600):
+        right = i % 3 != 0
+        margin = (0.3 if right else 0.05) + 0.05 * rng.standard_normal()
+        blocked = {"dense": 0.97, "margin": 0.02, "allowed": 0.0}
+        allowed = {"dense": 0.95, "margin": margin, "allowed": 1.0}
+        examples.append(Example([blocked, allowed], [False, right], [False, True]))
+    fitted, stats = fit_locale(examples, 0.01, ["dense", "margin", "allowed"])
+    assert stats["stage"] == "decision"
+    assert fitted.weights["allowed"] > 0
+    assert fitted.score({"dense": 0.97, "margin": 0.3, "allowed": 0.0}) < fitted.score(
+        {"dense": 0.95, "margin": 0.3, "allowed": 1.0})
