@@ -4,9 +4,10 @@
 
 Builds the shipped catalog with the local embedder into a temporary store, runs
 ``normalizer calibrate`` on the dev splits of tests/data/users (what users say; real
-recogniser output for en-US) at a 1% wrong-rate target, and writes the result into normalizer/matching/shipped_calibration.json, keyed by model,
-dimensions and text format. Rerun it whenever the matcher's features, the guard, the
-catalog or the dev cases change; report quality on the test split, never on dev.
+recogniser output for en-US) at a 1% wrong-rate target, and writes the result into
+normalizer/matching/shipped_calibration.json, keyed by model, dimensions and text format.
+Rerun it whenever the matcher's features, the guard, the catalog or the dev cases change;
+report quality on the test split, never on dev.
 """
 
 from __future__ import annotations
