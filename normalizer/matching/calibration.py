@@ -144,7 +144,7 @@ def fit_locale(examples: Sequence[Example], max_wrong_rate: float,
         # A feature constant over these rows ('allowed' is 1 on every one) teaches nothing
         # here: it keeps its ranking weight, the bias keeping these rows' scores, so that a
         # blocked candidate still ranks below the allowed ones.
-        for k in np.flatnonzero(x2.std(axis=0) < 1e-9):
+        for k in map(int, np.flatnonzero(x2.std(axis=0) < 1e-9)):
             b2 -= (ranking.weights[features[k]] - w2[k]) * float(x2[0, k])
             w2[k] = ranking.weights[features[k]]
         decision = LocaleCalibration(dict(zip(features, map(float, w2), strict=True)), b2, 1.0)

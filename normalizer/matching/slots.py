@@ -262,30 +262,30 @@ class SlotIndex:
         # query's own only counts as unconfirmed.
         taken = {v for g in groups for v in g.values}
         role_of: dict[Value, str] = {}
-        for role, lexicon in roles.items():
+        for role, role_lexicon in roles.items():
             if role in UNCONTRASTED_ROLES:
-                for entry in lexicon:
-                    if len(entry.surfaces) >= language.min_foreign_tokens:
-                        role_of.setdefault(entry.surfaces, role)
+                for item in role_lexicon:
+                    if len(item.surfaces) >= language.min_foreign_tokens:
+                        role_of.setdefault(item.surfaces, role)
         longest = max(map(len, role_of), default=0)
         used: dict[str, dict[int, set[Value]]] = {}
         for query, u in rows:
             n = len(u.surfaces)
             for i in range(n):
                 for j in range(i + 1, min(n, i + longest) + 1):
-                    found = role_of.get(u.surfaces[i:j])
-                    if found is not None and u.surfaces[i:j] not in taken:
-                        used.setdefault(found, {}).setdefault(query, set()).add(u.surfaces[i:j])
+                    named = role_of.get(u.surfaces[i:j])
+                    if named is not None and u.surfaces[i:j] not in taken:
+                        used.setdefault(named, {}).setdefault(query, set()).add(u.surfaces[i:j])
         for role, owners in sorted(used.items()):
             gid = len(groups)
-            lexicon_values = frozenset(e.surfaces for e in roles[role] if e.surfaces)
+            lexicon_values = frozenset(x.surfaces for x in roles[role] if x.surfaces)
             catalog_values = frozenset(v for vs in owners.values() for v in vs)
             groups.append(Group(gid, role, lexicon_values | catalog_values, frozenset(),
                                 catalog_values))
-            for entry in roles[role]:
-                prepared.setdefault(entry.surfaces, entry)
-            for query, values in owners.items():
-                own.setdefault(query, {}).setdefault(gid, set()).update(values)
+            for item in roles[role]:
+                prepared.setdefault(item.surfaces, item)
+            for query, owned in owners.items():
+                own.setdefault(query, {}).setdefault(gid, set()).update(owned)
         # Antonym pairs and declared groups: a query owns the values its texts contain.
         contained: list[tuple[str, list[Utterance], bool]] = [
             ("antonym", [prepare(w, language) for w in pair], False)
