@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from normalizer.matching.confidence import Features
 from normalizer.matching.guard import Verdict
-from normalizer.matching.tokens import Kind
+from normalizer.matching.tokens import Kind, Token
 from normalizer.matching.utterance import Utterance
 
 __all__ = ["SoundFeatures", "Topics", "features", "oov", "sound_features"]
@@ -52,7 +52,7 @@ def sound_features(t: Utterance, row: Utterance) -> SoundFeatures:
 
 def oov(t: Utterance, vocabulary: frozenset[str]) -> float:
     """Share of the utterance's words (not numbers) that are outside ``vocabulary``."""
-    words = [tok.surface for tok in t.tokens if tok.kind in (Kind.WORD, Kind.HAN)]
+    words = [tok.surface for tok in _words(t)]
     return sum(w not in vocabulary for w in words) / len(words) if words else 0.0
 
 
@@ -94,7 +94,12 @@ class Topics:
 
 
 def _keys(u: Utterance) -> list[str]:
-    return [tok.key for tok in u.tokens if tok.kind in (Kind.WORD, Kind.HAN)]
+    return [tok.key for tok in _words(u)]
+
+
+def _words(u: Utterance) -> list[Token]:
+    """The utterance's word tokens (Chinese: characters), not numbers or symbols."""
+    return [tok for tok in u.tokens if tok.kind in (Kind.WORD, Kind.HAN)]
 
 
 def features(dense: float, margin: float, agreement: float, verdict: Verdict | None,
