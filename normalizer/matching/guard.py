@@ -25,8 +25,9 @@ transcript does not say is counted (``Verdict.unconfirmed``) for the same model.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
@@ -64,7 +65,7 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
     """Would rewriting ``t`` (whose slot values are ``heard``, from ``slots.heard(t)``) to
     ``row`` (catalog row ``row_index``, a text of the query at position ``query``) change
     the request? ``memo`` (one per transcript) keeps the fuzzy sound searches, which every
-    row of a query repeats."""
+    row of a query and every query of a slot group repeat."""
     language = t.language
     if not numbers_agree(t.numbers, row.numbers):
         spoken = ", ".join(map(str, t.numbers)) or "none"
@@ -131,12 +132,7 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
             confirmed += 1
             notes.append(f"'{language.show(row.surfaces[place[0]:place[1]])}' by sound")
             continue
-        if memo is None or mine not in memo:
-            found = _by_sound(t, mine, slots)
-            if memo is not None:
-                memo[mine] = found
-        else:
-            found = memo[mine]
+        found = _remembered(memo, ("found", mine), partial(_by_sound, t, mine, slots))
         if found is not None:
             by_sound += 1
             confirmed += 1
@@ -151,7 +147,8 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
                                       f"'{language.show(row.surfaces[place[0]:place[1]])}'")
             value = sorted(mine)[0]
             return Verdict(False, f"slot differs: '{language.show(value)}' not said")
-        nearer = _sounds_nearer(t, mine, group, slots)
+        alike = _remembered(memo, ("alike", gid), partial(_alike, t, group, slots))
+        nearer = _sounds_nearer(alike, mine)
         if nearer is not None:
             return Verdict(False, f"slot differs: '{language.show(nearer)}' sounds nearer than "
                                   f"'{language.show(sorted(mine)[0])}'")
@@ -160,6 +157,15 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
     if unconfirmed:
         notes.append(f"{unconfirmed} soft slot(s) unconfirmed")
     return Verdict(True, "; ".join(notes) or "slots agree", unconfirmed, by_sound, confirmed)
+
+
+def _remembered(memo: dict[Any, Any] | None, key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()``, kept in ``memo`` under ``key`` when there is a memo."""
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def _group_name(group: Group, language: Language) -> str:
@@ -236,19 +242,25 @@ def _outermost(heard: list[Heard]) -> list[Heard]:
         (h.end - h.start) for o in heard)]
 
 
-def _sounds_nearer(t: Utterance, mine: frozenset[Value], group: Group,
-                   slots: SlotIndex) -> Value | None:
-    """In a small soft group, the value a word of the transcript sounds clearly nearer to
-    than any word does to the query's own, if there is one: "turn of the lights" has "of",
-    nearer "off" than anything it says is to "on". Word by word, so that it holds whatever
-    the word order of the row the transcript is compared with."""
+def _alike(t: Utterance, group: Group, slots: SlotIndex) -> dict[Value, float]:
+    """For each value of a small soft group, how alike the transcript's word nearest to it
+    sounds; empty for a larger group. Word by word, so that it holds whatever the word
+    order of the row the transcript is compared with."""
     values = [v for v in group.catalog if v and v in slots.sounds]
     if len(values) > _NEARER_MAX_VALUES:
-        return None
+        return {}
     language = t.language
     words = [language.sound([tok]) for tok in t.tokens]
-    alike = {v: max((language.similarity(w, slots.sounds[v]) for w in words), default=0.0)
-             for v in values}
+    return {v: max((language.similarity(w, slots.sounds[v]) for w in words), default=0.0)
+            for v in values}
+
+
+def _sounds_nearer(alike: dict[Value, float], mine: frozenset[Value]) -> Value | None:
+    """The value (of ``_alike``) a word of the transcript sounds clearly nearer to than any
+    word does to the query's own, if there is one: "turn of the lights" has "of", nearer
+    "off" than anything it says is to "on"."""
+    if not alike:
+        return None
     own = max((alike[v] for v in mine if v in alike), default=0.0)
     best = max(alike, key=lambda v: alike[v])
     if best in mine or alike[best] < _NEARER_MIN_SIMILARITY or alike[best] - own < _NEARER_MARGIN:
