@@ -34,7 +34,14 @@ from rapidfuzz.distance import Levenshtein
 
 from normalizer.matching.lang import Language
 from normalizer.matching.numbers import numbers_agree
-from normalizer.matching.slots import EMPTY, Group, Heard, SlotIndex, Value
+from normalizer.matching.slots import (
+    EMPTY,
+    NARROWING_ROLES,
+    Group,
+    Heard,
+    SlotIndex,
+    Value,
+)
 from normalizer.matching.utterance import Utterance
 
 __all__ = ["Verdict", "judge"]
@@ -95,6 +102,12 @@ def judge(t: Utterance, heard: Sequence[Heard], row: Utterance, row_index: int, 
                        and len(h.value) >= language.min_foreign_tokens]
             # and an action the query never takes: 取消单曲循环 is not 单曲循环
             foreign += [h for h in in_group if group.name == "action" and h.value not in said]
+            # and a room, person, device ... of the lexicon, said in words, that the query
+            # names none of: "turn on the bedroom lights" is not "turn on the lights"
+            if group.name in NARROWING_ROLES:
+                foreign += [h for h in in_group if h.exact and h.value not in said
+                            and len(h.value) >= language.min_foreign_tokens
+                            and not language.implicit((h.value,))]
             if foreign:
                 kind = "action differs" if group.name == "action" else "slot differs"
                 return Verdict(False, f"{kind}: '{language.show(foreign[0].value)}' is not "

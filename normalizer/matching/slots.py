@@ -43,7 +43,7 @@ from normalizer.matching.lang import Language, Sound
 from normalizer.matching.tokens import Kind
 from normalizer.matching.utterance import Utterance, prepare
 
-__all__ = ["EMPTY", "Group", "Heard", "SlotIndex", "Value"]
+__all__ = ["EMPTY", "NARROWING_ROLES", "Group", "Heard", "SlotIndex", "Value"]
 
 Value = tuple[str, ...]          # content-token surfaces of a slot value
 EMPTY: Value = ()                # "names no value of this group"
@@ -286,6 +286,18 @@ class SlotIndex:
                 prepared.setdefault(item.surfaces, item)
             for query, owned in owners.items():
                 own.setdefault(query, {}).setdefault(gid, set()).update(owned)
+        # Roles the catalog never names are values a transcript can still say: no query
+        # owns them, so one said is a narrowing the candidate drops (耳机还剩多少电 is not
+        # 还剩多少电, 来点轻音乐 not 来点音乐: users dev slot changes let through).
+        taken = {v for g in groups for v in g.values}
+        for role in sorted(NARROWING_ROLES & set(roles) - set(used)):
+            values = frozenset(x.surfaces for x in roles[role]
+                               if len(x.surfaces) >= language.min_foreign_tokens
+                               and x.surfaces not in taken)
+            if values:
+                groups.append(Group(len(groups), role, values, frozenset()))
+                for item in roles[role]:
+                    prepared.setdefault(item.surfaces, item)
         # Antonym pairs and declared groups: a query owns the values its texts contain.
         contained: list[tuple[str, list[Utterance], bool]] = [
             ("antonym", [prepare(w, language) for w in pair], False)
@@ -387,6 +399,11 @@ def _classes(gid: int, values: frozenset[Value], own: Mapping[int, Mapping[int, 
 UNCONTRASTED_ROLES = frozenset(("room", "person", "city", "weekday_or_date", "day_part",
                                 "language", "place", "sport_team", "artist", "music_genre",
                                 "app", "device", "food", "station"))
+# Of those, the roles whose value said beside a query that names none narrows the request
+# (耳机还剩多少电 is not 还剩多少电). Not times: 晚上 said for 今晚, "tomorrow morning" for
+# "tomorrow at 7 am" are the query's own time in other words (users dev: 3 paraphrases
+# blocked, no slot change caught, when the days and parts of the day were in).
+NARROWING_ROLES = UNCONTRASTED_ROLES - {"weekday_or_date", "day_part"}
 
 
 def _roles(language: Language) -> dict[str, list[Utterance]]:

@@ -38,10 +38,12 @@ EN_CATALOG = {
     "nav.airport": ["navigate to the airport", "take me to the airport"],
     "nav.home": ["navigate home", "take me home"],
     "nav.work": ["navigate to work", "take me to work"],
+    "music.play": ["play some music", "put some music on"],
 }
 
 ZH = {**ZH_CATALOG, "music.favorite": ["收藏这首歌", "把这首歌加到收藏"],
-      "power_saving.on": ["开启省电模式", "打开省电模式"], "repeat.one": ["单曲循环"]}
+      "power_saving.on": ["开启省电模式", "打开省电模式"], "repeat.one": ["单曲循环"],
+      "battery.level": ["还剩多少电", "电量还有多少"], "music.play": ["来点音乐", "放点音乐"]}
 
 _INDEXES: dict[str, tuple[SlotIndex, list[str], list[tuple[int, str]]]] = {}
 
@@ -86,6 +88,8 @@ ALLOWED = [
     ("en-US", "ring my mother", "call mom"),
     ("en-US", "put milk on the list", "add milk to my shopping list"),    # one action class
     ("zh-CN", "这首歌不错收藏一下", "收藏这首歌"),
+    # a part of the day beside the query's own day is its time in other words
+    ("en-US", "what's the weather like tomorrow morning", "what's the weather tomorrow"),
 ]
 
 BLOCKED = [
@@ -120,6 +124,10 @@ BLOCKED = [
     ("zh-CN", "取消收藏这首歌", "收藏这首歌", "action differs"),     # a second action
     ("zh-CN", "退出省电模式", "开启省电模式", "action differs"),     # 退出: an action, an antonym
     ("zh-CN", "取消单曲循环", "单曲循环", "action differs"),          # an action it never takes
+    # a device or genre of the lexicon where the query names none: a narrower request
+    ("zh-CN", "耳机还剩多少电", "还剩多少电", "slot differs"),
+    ("zh-CN", "来点轻音乐", "来点音乐", "slot differs"),
+    ("en-US", "play some jazz", "play some music", "slot differs"),
 ]
 
 
