@@ -43,7 +43,8 @@ EN_CATALOG = {
 
 ZH = {**ZH_CATALOG, "music.favorite": ["收藏这首歌", "把这首歌加到收藏"],
       "power_saving.on": ["开启省电模式", "打开省电模式"], "repeat.one": ["单曲循环"],
-      "battery.level": ["还剩多少电", "电量还有多少"], "music.play": ["来点音乐", "放点音乐"]}
+      "battery.level": ["还剩多少电", "电量还有多少"], "music.play": ["来点音乐", "放点音乐"],
+      "weather.this_week": ["这周天气怎么样"]}
 
 _INDEXES: dict[str, tuple[SlotIndex, list[str], list[tuple[int, str]]]] = {}
 
@@ -127,6 +128,7 @@ BLOCKED = [
     # a device or genre of the lexicon where the query names none: a narrower request
     ("zh-CN", "耳机还剩多少电", "还剩多少电", "slot differs"),
     ("zh-CN", "来点轻音乐", "来点音乐", "slot differs"),
+    ("zh-CN", "下周天气怎么样", "这周天气怎么样", "slot differs"),   # 下周: another week
     ("en-US", "play some jazz", "play some music", "slot differs"),
 ]
 
