@@ -44,7 +44,10 @@ SERVER_FLAGS = ("host", "port", "metrics_port", "device", "default_locale", "min
                 "top_k", "max_transcript_chars", "max_alternatives", "max_batch",
                 "max_inflight", "default_deadline", "reload_interval", "phonetic", "guard",
                 "breaker_failures", "breaker_probe_interval", "breaker_probe_max", "tls_cert",
-                "tls_key", "tls_client_ca", "metrics_host", "log_transcripts", "log_salt")
+                "tls_key", "tls_client_ca", "metrics_host", "log_transcripts", "log_salt",
+                "embed_max_batch", "embed_max_wait_ms", "embed_max_inflight", "load_shedding",
+                "answer_cache_entries", "answer_cache_mb", "embedding_cache_entries",
+                "workers")
 BUILD_FLAGS = ("build_batch_size", "build_embedder_timeout", "build_retries",
                "build_retry_backoff", "keep_versions", "gate_max_wrong_increase",
                "gate_max_correct_drop", "device", "default_locale", "min_confidence", "top_k",

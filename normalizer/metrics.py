@@ -18,6 +18,7 @@ LATENCY_BUCKETS = (
     0.01, 0.015, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 )
 CONFIDENCE_BUCKETS = tuple(round(0.05 * i, 2) for i in range(1, 21))
+BATCH_SIZE_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256, 512, 1024)
 
 
 class Metrics:
@@ -77,6 +78,27 @@ class Metrics:
             "normalizer_circuit_state",
             "The embedder circuit breaker: 0 closed, 1 half-open (probing), 2 open.",
             registry=registry)
+
+        # -- Throughput: micro-batching and the answer cache (CONTRACT.md §6) ------------
+        self.embed_batch_size = Histogram(
+            "normalizer_embed_batch_size",
+            "Texts in one embedder call made by the batching queue.",
+            buckets=BATCH_SIZE_BUCKETS, registry=registry)
+        self.embed_requests = Counter(
+            "normalizer_embed_requests_total",
+            "Embedding requests put into the batching queue (one per request that needs "
+            "vectors; several become one embedder call).", registry=registry)
+        self.embed_queue_depth = Gauge(
+            "normalizer_embed_queue_depth",
+            "Texts waiting in the batching queue for a free embedder slot.",
+            registry=registry)
+        self.cache_hits = Counter(
+            "normalizer_cache_hits_total",
+            "Transcripts answered from the answer cache (no embedding, search or guard).",
+            registry=registry)
+        self.cache_misses = Counter(
+            "normalizer_cache_misses_total",
+            "Transcripts the answer cache did not hold.", registry=registry)
 
     def set_index(self, version: str, model: str, entries: dict[str, int],
                   built_at: str | None = None) -> None:

@@ -1,7 +1,8 @@
 """Server lifecycle: build (``create_server``), start, watch the store, drain, stop.
 
 - ``create_server`` wires the servicer, health, reflection and interceptors, and puts the
-  embedder behind a circuit breaker; it starts nothing.
+  embedder behind a circuit breaker, a batching queue and a cache of query vectors; it
+  starts nothing.
 - ``start`` loads the current index version, checks it against the embedder, binds
   (TLS when configured), and starts warming the embedder; health turns SERVING once
   the embedder has answered.
@@ -31,7 +32,9 @@ from normalizer._proto import normalizer_pb2 as pb
 from normalizer._proto import normalizer_pb2_grpc as pb_grpc
 from normalizer.config import Settings
 from normalizer.embedding import Embedder
+from normalizer.embedding.batching import BatchingEmbedder
 from normalizer.embedding.breaker import CircuitBreaker, CircuitState
+from normalizer.embedding.cache import CachingEmbedder, MemoryVectorCache
 from normalizer.errors import EmbedderError, IndexMismatchError, NormalizerError
 from normalizer.index.store import EmbeddingSpec, IndexStore
 from normalizer.matching.matcher import Matcher, ServedIndex
@@ -99,7 +102,18 @@ class NormalizerServer:
             embedder, timeout=settings.embedder_timeout, failures=settings.breaker_failures,
             probe_interval=settings.breaker_probe_interval,
             probe_max=settings.breaker_probe_max, on_change=self._embedder_state_changed)
-        self.matcher = Matcher.from_settings(self.breaker, metrics, settings)
+        # Requests' texts are coalesced into bounded embedder calls, behind the vectors
+        # already known: matcher -> [vector cache] -> batching queue -> breaker -> embedder.
+        self.batcher = BatchingEmbedder(
+            self.breaker, metrics, max_batch=settings.embed_max_batch,
+            max_wait=settings.embed_max_wait_ms / 1000, max_inflight=settings.embed_max_inflight,
+            timeout=settings.embedder_timeout)
+        front: Embedder = self.batcher
+        if settings.embedding_cache_entries:
+            front = CachingEmbedder(self.batcher, MemoryVectorCache(
+                settings.embedding_cache_entries), settings.embedder_dimensions)
+        self.front = front
+        self.matcher = Matcher.from_settings(front, metrics, settings)
         self.health = DrainingHealthServicer()
         self.redactor = TranscriptRedactor(settings.log_transcripts, settings.log_salt)
         self.grpc = grpc.aio.server(
@@ -267,7 +281,7 @@ class NormalizerServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.grpc.stop(grace)
-        await self.breaker.aclose()   # and the embedder behind it
+        await self.front.aclose()   # and the queue, breaker and embedder behind it
 
     async def wait_for_termination(self) -> None:
         await self.grpc.wait_for_termination()
