@@ -39,6 +39,7 @@ from normalizer.errors import EmbedderError, IndexMismatchError, NormalizerError
 from normalizer.index.store import EmbeddingSpec, IndexStore
 from normalizer.matching.matcher import Matcher, ServedIndex
 from normalizer.metrics import Metrics
+from normalizer.service.answer_cache import AnswerCache
 from normalizer.service.interceptors import ObservingInterceptor
 from normalizer.service.redaction import TranscriptRedactor
 from normalizer.service.servicer import Admission, QueryNormalizerServicer
@@ -122,7 +123,10 @@ class NormalizerServer:
                      ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                      ("grpc.so_reuseport", 0)])
         pb_grpc.add_QueryNormalizerServicer_to_server(
-            QueryNormalizerServicer(self.matcher, settings, Admission(settings.max_inflight)),
+            QueryNormalizerServicer(
+                self.matcher, settings, Admission(settings.max_inflight, self.batcher),
+                AnswerCache(settings.answer_cache_entries,
+                            int(settings.answer_cache_mb * 1024 * 1024), metrics)),
             self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         reflection.enable_server_reflection(
