@@ -2,7 +2,8 @@
 
 The index is a FAISS ``IndexFlatIP``: catalogs are thousands of texts, where exact
 search is both the fastest and the only one that never misses the nearest neighbour.
-The GPU path only moves the same index to the device; everything else is shared.
+The GPU path only moves the same index to the device; everything else is shared. A
+stored index is memory-mapped read-only, not copied into each process.
 """
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ class VectorIndex:
 
     @classmethod
     def read(cls, path: str, device: str = "cpu") -> VectorIndex:
+        """Map the file's vectors read-only rather than copy them: the page cache holds one
+        copy for every worker process serving the version (``serve --workers N``)."""
         faiss = faiss_module()
         try:
-            return cls(faiss.read_index(path), device)
+            return cls(faiss.read_index(path, faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY),
+                       device)
         except RuntimeError as exc:
             raise IndexStoreError(f"cannot read FAISS index {path}: {exc}") from exc
 

@@ -121,7 +121,8 @@ class NormalizerServer:
             interceptors=[ObservingInterceptor(metrics, self.redactor)],
             options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                      ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                     ("grpc.so_reuseport", 0)])
+                     # Only the workers of one `serve --workers N` share a port.
+                     ("grpc.so_reuseport", 1 if settings.workers > 1 else 0)])
         pb_grpc.add_QueryNormalizerServicer_to_server(
             QueryNormalizerServicer(
                 self.matcher, settings, Admission(settings.max_inflight, self.batcher),
