@@ -160,7 +160,8 @@ class Settings:
         "answers kept per index version for repeated transcripts (0 turns the cache off)",
         low=0, high=100_000_000))
     answer_cache_mb: float = field(default=64.0, metadata=_opt(
-        "megabytes the answer cache may hold (approximate)", low=0.0, high=1_000_000.0))
+        "megabytes the answer cache may hold (approximate; --answer-cache-entries 0 turns "
+        "it off)", low=0.01, high=1_000_000.0))
     embedding_cache_entries: int = field(default=4096, metadata=_opt(
         "query vectors kept in memory for transcripts the answer cache misses (0 turns the "
         "cache off)", low=0, high=100_000_000))
