@@ -98,8 +98,8 @@ class Metrics:
             buckets=BATCH_SIZE_BUCKETS, registry=registry)
         self.embed_requests = Counter(
             "normalizer_embed_requests_total",
-            "Embedding requests put into the batching queue (one per request that needs "
-            "vectors; several become one embedder call).", registry=registry)
+            "Calls made to the embedder by the batching queue, each carrying the texts of "
+            "one or more requests (answered or not).", registry=registry)
         self.embed_queue_depth = Gauge(
             "normalizer_embed_queue_depth",
             "Texts waiting in the batching queue for a free embedder slot.",

