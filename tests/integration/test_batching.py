@@ -1,13 +1,12 @@
 """Micro-batching: concurrent requests share embedder calls, each caller gets its own rows.
 
-The real local embedder is underneath; ``Faulty`` only adds what a test needs to inject
-(a refused text, a hung call, a gate to hold calls) and records the calls it passes on.
+The real local embedder is underneath; ``ControlledEmbedder`` only adds what a test
+injects (a refused text, a hung call, a gate to hold calls) and records the calls.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -27,34 +26,18 @@ TEXTS = ["今天天气怎么样", "把音量调大一点", "turn the volume up",
          "how is the weather today"]
 
 
-class Faulty:
-    """The real embedder, with a refused text, a hang on a text, and a gate."""
-
-    def __init__(self) -> None:
-        self.inner = local_embedder()
-        self.model = self.inner.model
-        self.text_format = self.inner.text_format
-        self.calls: list[list[str]] = []
-        self.refuse = "REFUSED"
-        self.hang_on = "HANGS"
-        self.gate: asyncio.Event | None = None
-
-    async def embed(self, texts: Sequence[str], kind: str,
-                    deadline: float | None = None) -> np.ndarray:
-        self.calls.append(list(texts))
-        if self.gate is not None:
-            await self.gate.wait()
-        if self.refuse in texts:
-            raise EmbedderInputError(f"text {list(texts).index(self.refuse)} is too long")
-        if self.hang_on in texts:
-            await asyncio.Event().wait()
-        return await self.inner.embed(texts, kind)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+def controlled() -> ControlledEmbedder:
+    inner = ControlledEmbedder(local_embedder())
+    inner.refuse, inner.hang_on = "REFUSED", "HANGS"
+    return inner
 
 
-def batching(inner: Faulty, **overrides: float) -> tuple[BatchingEmbedder, Metrics]:
+def texts_of(inner: ControlledEmbedder) -> list[list[str]]:
+    return [texts for texts, _ in inner.calls]
+
+
+def batching(inner: ControlledEmbedder, **overrides: float
+             ) -> tuple[BatchingEmbedder, Metrics]:
     metrics = Metrics(CollectorRegistry())
     options: dict[str, float] = {"max_batch": 32, "max_wait": 0.0, "max_inflight": 1,
                                  "timeout": 10.0, **overrides}
@@ -70,7 +53,7 @@ def sample(metrics: Metrics, name: str) -> float:
     return value
 
 
-async def held_back(inner: Faulty, embedder: BatchingEmbedder,
+async def held_back(inner: ControlledEmbedder, embedder: BatchingEmbedder,
                     requests: list[list[str]]) -> list[np.ndarray | BaseException]:
     """Send ``requests`` concurrently while the first call is held at the gate, so the
     rest queue behind it; then open the gate and gather every answer."""
@@ -86,7 +69,7 @@ async def held_back(inner: Faulty, embedder: BatchingEmbedder,
 
 
 async def test_concurrent_callers_share_calls_and_each_gets_its_own_rows_in_order():
-    inner = Faulty()
+    inner = controlled()
     embedder, metrics = batching(inner, max_batch=8)
     try:
         expected = await inner.inner.embed(TEXTS, "query")
@@ -100,8 +83,8 @@ async def test_concurrent_callers_share_calls_and_each_gets_its_own_rows_in_orde
             np.testing.assert_allclose(answer, expected[row:row + len(texts)], atol=1e-5)
             row += len(texts)
         # The held call, then the queued 12 texts in calls of at most 8, requests whole.
-        assert inner.calls[0] == ["播放音乐"]
-        assert [len(c) for c in inner.calls[1:]] == [6, 6]
+        assert texts_of(inner)[0] == ["播放音乐"]
+        assert [len(c) for c in texts_of(inner)[1:]] == [6, 6]
         assert sample(metrics, "normalizer_embed_requests_total") == 3
         assert sample(metrics, "normalizer_embed_batch_size_count") == 3
         assert sample(metrics, "normalizer_embed_batch_size_sum") == 13
@@ -111,7 +94,7 @@ async def test_concurrent_callers_share_calls_and_each_gets_its_own_rows_in_orde
 
 
 async def test_a_refused_text_fails_only_its_own_request():
-    inner = Faulty()
+    inner = controlled()
     embedder, _ = batching(inner)
     try:
         requests = [[TEXTS[0]], [TEXTS[1], "REFUSED"], [TEXTS[2]], [TEXTS[3]], [TEXTS[4]]]
@@ -127,7 +110,7 @@ async def test_a_refused_text_fails_only_its_own_request():
 
 
 async def test_a_hung_call_is_cut_off_and_the_other_slot_goes_on():
-    inner = Faulty()
+    inner = controlled()
     embedder, _ = batching(inner, max_inflight=2, timeout=0.3)
     try:
         hung = asyncio.ensure_future(embedder.embed(["HANGS"], "query"))
@@ -145,7 +128,7 @@ async def test_a_hung_call_is_cut_off_and_the_other_slot_goes_on():
 
 
 async def test_a_caller_that_gives_up_is_dropped_from_the_queue():
-    inner = Faulty()
+    inner = controlled()
     embedder, metrics = batching(inner)
     try:
         inner.gate = asyncio.Event()
@@ -159,7 +142,7 @@ async def test_a_caller_that_gives_up_is_dropped_from_the_queue():
         inner.gate.set()
         await first
         assert (await kept).shape[0] == 1
-        assert inner.calls[1] == [TEXTS[2]]     # the abandoned text was never sent
+        assert texts_of(inner)[1] == [TEXTS[2]]     # the abandoned text was never sent
         assert sample(metrics, "normalizer_embed_queue_depth") == 0
     finally:
         await embedder.aclose()
@@ -167,25 +150,25 @@ async def test_a_caller_that_gives_up_is_dropped_from_the_queue():
 
 async def test_concurrent_normalize_calls_are_coalesced_and_answered_each_their_own(
         shipped_store):
-    controlled = ControlledEmbedder(local_embedder())
+    recording = ControlledEmbedder(local_embedder())
     transcripts = ["今天天汽怎么样", "把音亮调大一点", "turn the volum up",
                    "wat's the wether like today", "播放音乐吧", "设一个早上七点的闹钟吧",
                    "make it louder please", "珠穆朗玛峰有多高"]
     locales = ["zh-CN", "zh-CN", "en-US", "en-US", "zh-CN", "zh-CN", "en-US", "zh-CN"]
     requests = [pb.NormalizeRequest(transcript=t, locale=loc)
                 for t, loc in zip(transcripts, locales, strict=True)]
-    async with serve(shipped_store, controlled, answer_cache_entries=0,
+    async with serve(shipped_store, recording, answer_cache_entries=0,
                      embedding_cache_entries=0, embed_max_inflight=1) as running:
         alone = [await running.stub.Normalize(r) for r in requests]
-        controlled.calls.clear()
-        controlled.gate = asyncio.Event()
+        recording.calls.clear()
+        recording.gate = asyncio.Event()
         together = [asyncio.ensure_future(running.stub.Normalize(r)) for r in requests]
-        while len(controlled.calls) < 1:
+        while len(recording.calls) < 1:
             await asyncio.sleep(0.005)
         await asyncio.sleep(0.1)      # the other RPCs arrive and queue behind the held call
-        controlled.gate.set()
+        recording.gate.set()
         answers = await asyncio.gather(*together)
     assert [(a.text, a.fallback, a.canonical_id) for a in answers] == \
         [(a.text, a.fallback, a.canonical_id) for a in alone]
-    assert len(controlled.calls) < len(requests)
-    assert sum(len(texts) for texts, _ in controlled.calls) == len(requests)
+    assert len(recording.calls) < len(requests)
+    assert sum(len(texts) for texts, _ in recording.calls) == len(requests)
