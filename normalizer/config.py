@@ -144,9 +144,10 @@ class Settings:
     log_salt: str | None = field(default=None, metadata=_opt(
         "salt of the transcript hashes in logs (default: random per process)", secret=True))
     # -- Throughput: micro-batching, load shedding, caches, worker processes -------------
-    embed_max_batch: int = field(default=32, metadata=_opt(
+    embed_max_batch: int = field(default=16, metadata=_opt(
         "most texts the service puts into one embedder call, coalescing concurrent "
-        "requests", low=1, high=4096))
+        "requests (a call must finish within --embedder-timeout per 32 texts: raise it "
+        "for a GPU server, keep it low for a CPU one)", low=1, high=4096))
     embed_max_wait_ms: float = field(default=0.0, metadata=_opt(
         "milliseconds a free embedder slot waits for a batch to fill (fractions allowed); "
         "0 sends whatever is queued at once", low=0.0, high=1000.0))

@@ -78,7 +78,7 @@ class Throughput:
     than ``min_calls`` there is no figure (``None``).
     """
 
-    def __init__(self, window: int = 64, min_calls: int = 8) -> None:
+    def __init__(self, window: int = 32, min_calls: int = 4) -> None:
         self.min_calls = min_calls
         self._calls: deque[tuple[int, float]] = deque(maxlen=window)   # (texts, busy s)
         self._running = 0

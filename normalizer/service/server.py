@@ -125,7 +125,8 @@ class NormalizerServer:
                      ("grpc.so_reuseport", 1 if settings.workers > 1 else 0)])
         pb_grpc.add_QueryNormalizerServicer_to_server(
             QueryNormalizerServicer(
-                self.matcher, settings, Admission(settings.max_inflight, self.batcher),
+                self.matcher, settings, Admission(settings.max_inflight, self.batcher,
+                                                   settings.embedder_timeout),
                 AnswerCache(settings.answer_cache_entries,
                             int(settings.answer_cache_mb * 1024 * 1024), metrics)),
             self.grpc)

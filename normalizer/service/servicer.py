@@ -8,6 +8,7 @@ matcher.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
@@ -16,6 +17,7 @@ import grpc
 from normalizer._proto import normalizer_pb2 as pb
 from normalizer._proto import normalizer_pb2_grpc as pb_grpc
 from normalizer.config import Settings
+from normalizer.embedding.base import call_timeout
 from normalizer.embedding.batching import BatchingEmbedder
 from normalizer.matching.answer import Answer, Fallback, MatchRequest
 from normalizer.matching.confidence import calibration_source
@@ -32,13 +34,16 @@ class Admission:
     Past ``limit`` transcripts in flight, new ones are answered OVERLOADED at once. With
     the batching ``queue`` given, so are those whose texts, behind everything queued and
     under way at the embedder's measured throughput, would not be embedded before their
-    deadline: they would wait and fall back anyway.
+    deadline or the embedder ``timeout`` (per 32 texts; the matcher waits no longer,
+    queue included): they would wait and fall back anyway.
     """
 
-    def __init__(self, limit: int, queue: BatchingEmbedder | None = None) -> None:
+    def __init__(self, limit: int, queue: BatchingEmbedder | None = None,
+                 timeout: float = math.inf) -> None:
         self.limit = limit
         self.inflight = 0
         self.queue = queue
+        self.timeout = timeout
 
     def try_acquire(self, count: int) -> bool:
         # An idle server takes any batch (validation bounds its size).
@@ -58,12 +63,14 @@ class Admission:
         wait = self.queue.expected_wait(texts)
         if wait is None:
             return None
-        left = deadline - time.monotonic() - DEADLINE_MARGIN
+        left = min(deadline - time.monotonic() - DEADLINE_MARGIN,
+                   call_timeout(self.timeout, texts))
         if wait <= left:
             return None
         return (f"the embedder would take about {wait * 1000:.0f} ms for the "
                 f"{self.queue.queued_texts} texts queued and these {texts}; "
-                f"{max(left, 0.0) * 1000:.0f} ms left before the deadline")
+                f"{max(left, 0.0) * 1000:.0f} ms left before the deadline or the embedder "
+                "timeout")
 
 
 def _texts(request: MatchRequest) -> int:
