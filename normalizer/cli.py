@@ -1,7 +1,7 @@
 """The ``normalizer`` command: wires settings, embedder, store and server; holds no logic.
 
     normalizer index build --queries DIR --out STORE [--gate-cases FILE]
-    normalizer serve --index STORE [--host H] [--port P] [--metrics-port M]
+    normalizer serve --index STORE [--host H] [--port P] [--metrics-port M] [--workers N]
                      [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
     normalizer query [--server ADDR] [--locale L] [--tls-ca FILE ...] TEXT
     normalizer eval --cases FILE [--server ADDR [--tls-ca FILE ...] | --index STORE]
@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,10 @@ SERVER_FLAGS = ("host", "port", "metrics_port", "device", "default_locale", "min
                 "top_k", "max_transcript_chars", "max_alternatives", "max_batch",
                 "max_inflight", "default_deadline", "reload_interval", "phonetic", "guard",
                 "breaker_failures", "breaker_probe_interval", "breaker_probe_max", "tls_cert",
-                "tls_key", "tls_client_ca", "metrics_host", "log_transcripts", "log_salt")
+                "tls_key", "tls_client_ca", "metrics_host", "log_transcripts", "log_salt",
+                "embed_max_batch", "embed_max_wait_ms", "embed_max_inflight", "load_shedding",
+                "answer_cache_entries", "answer_cache_mb", "embedding_cache_entries",
+                "workers")
 BUILD_FLAGS = ("build_batch_size", "build_embedder_timeout", "build_retries",
                "build_retry_backoff", "keep_versions", "gate_max_wrong_increase",
                "gate_max_correct_drop", "device", "default_locale", "min_confidence", "top_k",
@@ -58,9 +61,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(vars(args), args.config)
 
 
-def _configure_logging(level: str) -> None:
+def _configure_logging(level: str, worker: bool = False) -> None:
+    who = " %(processName)s" if worker else ""
     logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format=f"%(asctime)s %(levelname)s{who} %(name)s: %(message)s")
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     # httpx logs every request at INFO, with its URL: noise at this rate, and a URL may
     # hold credentials.
@@ -105,14 +109,25 @@ async def _index_build(args: argparse.Namespace) -> int:
 # -- serve ------------------------------------------------------------------------------------
 
 async def _serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _configure_logging(settings.log_level)
+    logger.info("normalizer %s starting with %r", __version__, settings)
+    if settings.workers > 1:
+        from normalizer.service.workers import supervise
+
+        return await supervise(settings, args.index, _serve_worker,
+                               lambda directory: _serve_metrics(settings, directory))
+    return await _serve_one(settings, args.index, metrics_endpoint=True)
+
+
+async def _serve_one(settings: Settings, index: str, metrics_endpoint: bool) -> int:
     from prometheus_client import start_http_server
 
     from normalizer.service.server import create_server, serve
 
-    settings = _settings(args)
-    _configure_logging(settings.log_level)
-    logger.info("normalizer %s starting with %r", __version__, settings)
-    server = create_server(settings, create_embedder(settings), IndexStore(args.index))
+    server = create_server(settings, create_embedder(settings), IndexStore(index))
+    if not metrics_endpoint:          # a worker: the parent serves the merged metrics
+        return await serve(server)
     httpd, _ = start_http_server(settings.metrics_port, addr=settings.metrics_host,
                                  registry=server.metrics.registry)
     logger.info("metrics on http://%s:%d/metrics", settings.metrics_host, httpd.server_port)
@@ -120,6 +135,32 @@ async def _serve(args: argparse.Namespace) -> int:
         return await serve(server)
     finally:
         httpd.shutdown()
+
+
+def _serve_worker(settings: Settings, index: str) -> None:
+    """One of ``serve --workers N``'s processes (spawned: this is its whole program)."""
+    _configure_logging(settings.log_level, worker=True)
+    try:
+        code = asyncio.run(_serve_one(settings, index, metrics_endpoint=False))
+    except NormalizerError as exc:
+        print(f"normalizer: {exc}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+def _serve_metrics(settings: Settings, directory: str) -> Callable[[], None]:
+    """``/metrics`` merging every worker's metric files in ``directory``."""
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)
+    httpd, _ = start_http_server(settings.metrics_port, addr=settings.metrics_host,
+                                 registry=registry)
+    logger.info("metrics on http://%s:%d/metrics (all workers)", settings.metrics_host,
+                httpd.server_port)
+    return httpd.shutdown
 
 
 # -- query ------------------------------------------------------------------------------------

@@ -143,6 +143,32 @@ class Settings:
         "log transcript text; off, logs carry a salted hash of it"))
     log_salt: str | None = field(default=None, metadata=_opt(
         "salt of the transcript hashes in logs (default: random per process)", secret=True))
+    # -- Throughput: micro-batching, load shedding, caches, worker processes -------------
+    embed_max_batch: int = field(default=16, metadata=_opt(
+        "most texts the service puts into one embedder call, coalescing concurrent "
+        "requests (a call must finish within --embedder-timeout per 32 texts: raise it "
+        "for a GPU server, keep it low for a CPU one)", low=1, high=4096))
+    embed_max_wait_ms: float = field(default=0.0, metadata=_opt(
+        "milliseconds a free embedder slot waits for a batch to fill (fractions allowed); "
+        "0 sends whatever is queued at once", low=0.0, high=1000.0))
+    embed_max_inflight: int = field(default=2, metadata=_opt(
+        "embedder calls in flight at once; more requests wait in the batching queue "
+        "(keeps a server such as SGLang below its own limits)", low=1, high=1024))
+    load_shedding: bool = field(default=True, metadata=_opt(
+        "answer FALLBACK_OVERLOADED at once when the embedding queue ahead of a request, at "
+        "the embedder's measured throughput, would not clear before its deadline"))
+    answer_cache_entries: int = field(default=10000, metadata=_opt(
+        "answers kept per index version for repeated transcripts (0 turns the cache off)",
+        low=0, high=100_000_000))
+    answer_cache_mb: float = field(default=64.0, metadata=_opt(
+        "megabytes the answer cache may hold (approximate; --answer-cache-entries 0 turns "
+        "it off)", low=0.01, high=1_000_000.0))
+    embedding_cache_entries: int = field(default=4096, metadata=_opt(
+        "query vectors kept in memory for transcripts the answer cache misses (0 turns the "
+        "cache off)", low=0, high=100_000_000))
+    workers: int = field(default=1, metadata=_opt(
+        "serving processes sharing the gRPC port (SO_REUSEPORT) and one /metrics endpoint",
+        low=1, high=256))
 
     def __repr__(self) -> str:
         parts = []

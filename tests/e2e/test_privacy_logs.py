@@ -18,6 +18,7 @@ import pytest
 
 from normalizer._proto import normalizer_pb2 as pb
 from tests.e2e.conftest import (
+    NO_CACHES,
     Proc,
     Served,
     build_store,
@@ -75,7 +76,8 @@ def run(tmp_path: Path, small_catalog: Path, procs: Callable[..., Proc],
         served = serve("--index", store, "--port", "0", "--metrics-port", "0",
                        *openai_flags(proxy.port), "--embedder-api-key", API_KEY,
                        "--embedder-timeout", "0.5", "--breaker-failures", "3",
-                       "--breaker-probe-interval", "0.1", "--log-level", "DEBUG", *extra)
+                       "--breaker-probe-interval", "0.1", "--log-level", "DEBUG", *NO_CACHES,
+                       *extra)
         send_everything(served, proxy)
         metrics = served.metrics_text()
         served.proc.signal(signal.SIGTERM)

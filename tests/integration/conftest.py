@@ -13,7 +13,7 @@ import pytest
 
 from normalizer.catalog import load_catalog
 from normalizer.embedding import create_embedder
-from normalizer.errors import EmbedderUnavailableError
+from normalizer.errors import EmbedderInputError, EmbedderUnavailableError
 from normalizer.index.store import IndexStore
 from normalizer.publishing import build_index
 from tests.conftest import make_settings, running_server
@@ -22,7 +22,9 @@ from tests.conftest import make_settings, running_server
 class ControlledEmbedder:
     """Delegates to a real embedder; a test can make it fail, hang, wait at a gate, be
     slow by ``delay`` seconds, report another model name, or cut its vectors to another
-    dimension. It records each call and the deadline it was given."""
+    dimension; refuse a call holding the text ``refuse`` (as a model refuses a text over
+    its context) or hang on one holding ``hang_on``. It records each call and the
+    deadline it was given."""
 
     def __init__(self, inner, *, model: str | None = None,
                  dimensions: int | None = None) -> None:
@@ -36,6 +38,8 @@ class ControlledEmbedder:
         self.delay = 0.0
         self.fail = False
         self.hang = False
+        self.refuse: str | None = None
+        self.hang_on: str | None = None
         self.gate: asyncio.Event | None = None
         self.entered = asyncio.Event()
 
@@ -51,7 +55,9 @@ class ControlledEmbedder:
             await self.gate.wait()
         if self.fail:
             raise EmbedderUnavailableError("test: the embedder is down")
-        if self.hang:
+        if self.refuse in texts:
+            raise EmbedderInputError(f"test: text {list(texts).index(self.refuse)} refused")
+        if self.hang or self.hang_on in texts:
             await asyncio.Event().wait()   # never set: hangs until cancelled
         vectors = await self.inner.embed(texts, kind)
         if self.dimensions is not None:

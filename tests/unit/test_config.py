@@ -29,6 +29,11 @@ def test_precedence(tmp_path: Path) -> None:
     ({"min_confidence": "nan"}, "must be a finite number"),
     ({"min_confidence": "1.5"}, "must be at most 1.0"),
     ({"embedder": "openai"}, "--embedder openai needs --embedder-url URL and --embedder-model"),
+    ({"workers": "0"}, "--workers=0 must be at least 1"),
+    ({"embed_max_wait_ms": "-0.5"}, "--embed-max-wait-ms=-0.5 must be at least 0.0"),
+    ({"embed_max_inflight": "0"}, "--embed-max-inflight=0 must be at least 1"),
+    ({"answer_cache_mb": "0"}, "--answer-cache-mb=0.0 must be at least 0.01"),
+    ({"load_shedding": "maybe"}, "--load-shedding='maybe' is not a valid boolean"),
 ])
 def test_bad_values_name_the_setting(flags: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -36,7 +36,8 @@ class RecordingEmbedder:
         self.width = width
         self.asked: list[str] = []
 
-    async def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+    async def embed(self, texts: Sequence[str], kind: Kind,
+                    deadline: float | None = None) -> np.ndarray:
         self.asked.extend(texts)
         rows = []
         for text in texts:
@@ -97,7 +98,8 @@ async def test_batches_are_stored_as_they_arrive() -> None:
     class FailsOnThirdCall(RecordingEmbedder):
         calls = 0
 
-        async def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        async def embed(self, texts: Sequence[str], kind: Kind,
+                    deadline: float | None = None) -> np.ndarray:
             self.calls += 1
             if self.calls == 3:
                 raise RuntimeError("embedder died")
