@@ -3,6 +3,7 @@ figures it reports must add up (every due request counted once, percentiles orde
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 from pathlib import Path
@@ -106,3 +107,12 @@ def test_overhead_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     for side in ("normalizer", "bare"):
         assert repeated[side]["statuses"] == {"OK": repeated[side]["due"]}
     assert repeated["normalizer"]["fallbacks"].get("none", 0) > 0   # it did normalize
+
+
+def test_locustfile_parses_and_imports_with_locust() -> None:
+    source = Path(openloop.__file__).with_name("locustfile.py")
+    ast.parse(source.read_text(encoding="utf-8"))
+    pytest.importorskip("locust")
+    import loadtest.locustfile as locustfile
+
+    assert locustfile.NormalizeUser.tasks
