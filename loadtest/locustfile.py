@@ -1,16 +1,17 @@
 """Locust users for ``Normalize``, for teams that drive load with Locust.
 
-    pip install locust
+    pip install locust          # into the environment that has this package
     locust -f loadtest/locustfile.py --host 127.0.0.1:50051 --headless -u 32 -r 8 -t 30s
 
-Locust is not a dependency of this package (``loadtest.openloop`` is the open-loop
-generator the README's figures come from); this file only needs it when run. Each
-user sends held-out transcripts (``tests/data/*.test.jsonl``, cycled from a random
-start) over one gRPC channel; requests are reported as ``Normalize <fallback>`` (for
-example ``Normalize none``, ``Normalize embedder_unavailable``), so Locust's table splits
-latency by how the request was answered, and gRPC errors as failures. Locust's users
-are closed-loop (a user waits for its answer); for a fixed arrival rate use
-``constant_throughput`` via ``NORMALIZER_LOCUST_RATE`` (requests/s per user).
+Run it from the repository root (it imports ``loadtest``). Locust is not a dependency
+of this package (``loadtest.openloop`` is the open-loop generator the README's figures
+come from); this file only needs it when run. Each user sends held-out transcripts
+(``tests/data/*.test.jsonl``, cycled from a random start) over one gRPC channel;
+requests are reported as ``Normalize <fallback>`` (for example ``Normalize none``,
+``Normalize embedder_unavailable``), so Locust's table splits latency by how the request
+was answered, and gRPC errors as failures. Locust's users are closed-loop (a user waits
+for its answer); ``NORMALIZER_LOCUST_RATE`` paces each user at that many requests/s
+(Locust's ``constant_throughput``: still closed-loop, a slow answer delays the next).
 """
 
 from __future__ import annotations
